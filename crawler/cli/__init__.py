@@ -1,0 +1,31 @@
+"""The `provnews` command line: a thin layer over the crawler, parsers and storage."""
+
+from __future__ import annotations
+
+import click
+
+from crawler.cli.common import DB_OPTION_HELP
+from crawler.cli.crawl import crawl
+from crawler.cli.db import db
+from crawler.cli.demo import demo
+from crawler.cli.export import export
+from crawler.cli.extract import extract
+from crawler.cli.query import search, show, stats
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_url", envvar="PROVNEWS_DB_URL", default=None, help=DB_OPTION_HELP)
+@click.version_option(package_name="provnews")
+@click.pass_context
+def cli(ctx: click.Context, db_url: str | None) -> None:
+    """provnews: crawl, extract, store and query Vietnam's provincial press."""
+    ctx.ensure_object(dict)
+    ctx.obj["db_url"] = db_url
+
+
+for command in (crawl, demo, extract, search, show, export, stats, db):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli(prog_name="provnews")

@@ -1,0 +1,74 @@
+"""`provnews crawl`: the scheduled job."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+
+import click
+
+from crawler.cli.common import db_url, open_storage
+from crawler.registry import RegistryError, load_sites
+from crawler.runner import run_crawl
+from crawler.spiders.news import select_sites
+
+
+def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="-s")
+        out[name.strip()] = value
+    return out
+
+
+@click.command()
+@click.argument("sites", nargs=-1)
+@click.option("--sites-file", envvar="PROVNEWS_SITES_FILE", help="Site registry to use instead of config/sites.toml.")
+@click.option("--max-articles", type=click.IntRange(min=1), help="Fetch at most N new articles per site.")
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting, as scrapy -s.")
+@click.pass_context
+def crawl(
+    ctx: click.Context, sites: tuple[str, ...], sites_file: str | None, max_articles: int | None, settings: tuple[str, ...]
+) -> None:
+    """Crawl SITES (ids from the registry; all active sites when none are given) into the database."""
+    try:
+        registry = load_sites(sites_file)
+        chosen = select_sites(registry, ",".join(sites) or None)
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    with open_storage(ctx):  # creates or checks the schema before Scrapy starts
+        pass
+    overrides: dict[str, object] = {
+        "PROVNEWS_DB_URL": db_url(ctx),
+        "PROVNEWS_RUN_COMMAND": shlex.join(["provnews", *sys.argv[1:]]),
+        "LOG_LEVEL": "WARNING",
+    }
+    if sites_file:
+        overrides["PROVNEWS_SITES_FILE"] = sites_file
+    overrides.update(parse_settings(settings))
+    stats = run_crawl([s.id for s in chosen], sites_file=sites_file, max_articles=max_articles, settings=overrides)
+    click.echo(crawl_summary(stats, [s.id for s in chosen]))
+    if stats.get("finish_reason") not in ("finished", "closespider_itemcount"):
+        ctx.exit(1)
+
+
+def crawl_summary(stats: dict[str, object], site_ids: list[str]) -> str:
+    def get(key: str) -> int:
+        value = stats.get(key, 0)
+        return value if isinstance(value, int) else 0
+
+    dropped = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("provnews/dropped/")}
+    lines = [
+        f"crawled {len(site_ids)} site(s): {', '.join(site_ids)}",
+        f"  run id:            {stats.get('provnews/run_id', '-')}",
+        f"  pages fetched:     {get('downloader/response_count')}",
+        f"  articles new:      {get('provnews/store/new')}",
+        f"  articles updated:  {get('provnews/store/updated')}",
+        f"  already stored:    {get('provnews/discovery/skipped_stored')} (not fetched again)",
+        f"  robots.txt denied: {get('robotstxt/forbidden')}",
+        f"  dropped:           {dropped or 0}",
+        f"  finish reason:     {stats.get('finish_reason')}",
+    ]
+    return "\n".join(lines)

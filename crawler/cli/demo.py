@@ -1,0 +1,72 @@
+"""`provnews demo`: the main job, offline, against the bundled replica of provincial sites."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from crawler.cli.crawl import crawl_summary
+from crawler.replica import ReplicaServer
+from crawler.runner import run_crawl
+from pipelines.folding import fold_for_search
+from pipelines.search import search
+from pipelines.storage import Storage
+
+COMPARED = ("title", "text", "authors", "published_at", "dateline")
+
+
+def compare_with_truth(storage: Storage, truth: dict[str, dict[str, Any]]) -> tuple[int, list[str]]:
+    """How many stored articles equal their ground truth in every compared field; what differs."""
+    exact, problems = 0, []
+    for url, expected in truth.items():
+        stored = storage.get_article(url)
+        if stored is None:
+            problems.append(f"missing: {url}")
+            continue
+        wrong = [f for f in COMPARED if stored.get(f) != expected.get(f)]
+        if wrong:
+            problems.append(f"{url}: {', '.join(wrong)} differ")
+        else:
+            exact += 1
+    return exact, problems
+
+
+@click.command()
+@click.option("--articles", type=click.IntRange(1, 500), default=24, show_default=True, help="Articles per replica site.")
+@click.option("--db-file", type=click.Path(path_type=Path), default=Path("data/demo.sqlite3"), show_default=True)
+def demo(articles: int, db_file: Path) -> None:
+    """Crawl a local replica of provincial sites (127.0.0.1) into a fresh SQLite file and search it."""
+    db_file.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (db_file, Path(f"{db_file}-wal"), Path(f"{db_file}-shm")):
+        stale.unlink(missing_ok=True)
+    db_url = f"sqlite:///{db_file}"
+    sites_file = db_file.with_name("demo-sites.toml")
+    with ReplicaServer(articles_per_site=articles) as replica:
+        sites_file.write_text(replica.sites_toml(), encoding="utf-8")
+        truth = replica.ground_truth()
+        click.echo(f"replica: {len(truth)} articles on {', '.join(replica.base_url(s) for s in replica.site_ids)}")
+        settings = {"PROVNEWS_DB_URL": db_url, "PROVNEWS_SITES_FILE": str(sites_file), "LOG_LEVEL": "WARNING"}
+        settings["PROVNEWS_RUN_COMMAND"] = "provnews demo"
+        stats = run_crawl(sites_file=str(sites_file), settings=settings)
+    click.echo(crawl_summary(stats, replica.site_ids))
+    storage = Storage.open(db_url)
+    try:
+        exact, problems = compare_with_truth(storage, truth)
+        click.echo(f"\nstored {storage.count_articles()} articles in {db_file}")
+        for site_id, count in storage.article_counts_by_site():
+            click.echo(f"  {site_id:<12}{count:>4}")
+        click.echo(f"ground truth: {exact}/{len(truth)} articles match in {', '.join(COMPARED)}")
+        for line in problems[:10]:
+            click.echo(f"  {line}")
+        first = next(storage.iter_articles(), None)
+        if first:
+            query = fold_for_search(" ".join(first["title"].split()[:2]))
+            hits = search(storage, query, limit=3)
+            click.echo(f'\nsample search: provnews --db {db_url} search "{query}"')
+            for hit in hits:
+                click.echo(f"  [{hit.id}] {hit.published_at} {hit.site_id}: {hit.title}")
+                click.echo(f"      {hit.snippet}")
+    finally:
+        storage.close()

@@ -1,0 +1,104 @@
+"""`provnews search`, `show` and `stats`: reading the corpus."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+import click
+
+from crawler.cli.common import open_storage
+from pipelines.search import SearchError, search as run_search
+
+
+@click.command()
+@click.argument("query")
+@click.option("--site", help="Only articles of this site id.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only articles published on or after DATE.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
+@click.pass_context
+def search(ctx: click.Context, query: str, site: str | None, since: object, limit: int, as_json: bool) -> None:
+    """Full-text search, accent-insensitive (`ha noi` finds `Hà Nội`); quoted phrases work."""
+    since_date = since.date() if since is not None else None  # type: ignore[attr-defined]
+    with open_storage(ctx) as storage:
+        try:
+            hits = run_search(storage, query, site=site, since=since_date, limit=limit)
+        except SearchError as exc:
+            raise click.ClickException(str(exc)) from exc
+    if as_json:
+        for hit in hits:
+            click.echo(json.dumps(asdict(hit), ensure_ascii=False, default=str))
+        return
+    if not hits:
+        click.echo("no articles found")
+        return
+    for hit in hits:
+        click.echo(f"[{hit.id}] {hit.published_at or '-'}  {hit.site_id}  {hit.title}")
+        click.echo(f"    {hit.snippet}")
+        click.echo(f"    {hit.url}")
+
+
+@click.command()
+@click.argument("id_or_url")
+@click.option("--json", "as_json", is_flag=True, help="The whole article as one JSON object.")
+@click.pass_context
+def show(ctx: click.Context, id_or_url: str, as_json: bool) -> None:
+    """Show one stored article by its id or URL."""
+    key: int | str = int(id_or_url) if id_or_url.isdigit() else id_or_url
+    with open_storage(ctx) as storage:
+        article = storage.get_article(key)
+    if article is None:
+        raise click.ClickException(f"no article {id_or_url}")
+    if as_json:
+        click.echo(json.dumps(article, ensure_ascii=False, default=str, indent=2))
+        return
+    click.echo(article["title"])
+    for label, key2 in (
+        ("id", "id"),
+        ("site", "site_id"),
+        ("province", "province"),
+        ("published", "published_at"),
+        ("modified", "modified_at"),
+        ("section", "section"),
+        ("authors", "authors"),
+        ("dateline", "dateline"),
+        ("url", "canonical_url"),
+    ):
+        value = article.get(key2)
+        if isinstance(value, list):
+            value = ", ".join(value)
+        click.echo(f"{label + ':':11}{value if value not in (None, '') else '-'}")
+    if article.get("tags"):
+        click.echo(f"{'tags:':11}{', '.join(article['tags'])}")
+    click.echo("")
+    click.echo(article["text"])
+
+
+@click.command()
+@click.option("--runs", "run_count", type=click.IntRange(0, 1000), default=5, show_default=True, help="Last runs shown.")
+@click.pass_context
+def stats(ctx: click.Context, run_count: int) -> None:
+    """Articles per site and month, and the last crawl runs."""
+    with open_storage(ctx) as storage:
+        rows = storage.stats_by_site_month()
+        runs = storage.runs(limit=run_count) if run_count else []
+    if not rows:
+        click.echo("no articles stored yet")
+    else:
+        click.echo(f"{'site':<22}{'month':<9}{'articles':>9}")
+        total = 0
+        for site_id, month, count in rows:
+            click.echo(f"{site_id:<22}{month or 'undated':<9}{count:>9}")
+            total += count
+        click.echo(f"{'total':<31}{total:>9}")
+    if runs:
+        click.echo("")
+        click.echo("last runs:")
+        for run in runs:
+            s = run.get("stats") or {}
+            click.echo(
+                f"  #{run['id']} {run['started_at']} {run['outcome']:<11} "
+                f"new={s.get('articles_new', 0)} updated={s.get('articles_updated', 0)} "
+                f"pages={s.get('pages_fetched', 0)} sites={','.join(run.get('sites') or [])}"
+            )

@@ -1,0 +1,78 @@
+"""Finding article URLs: sitemaps (indexes, gzip, lastmod), RSS/Atom feeds and listing pages.
+Pure functions of bytes, testable without a crawl."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from parsel import Selector
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap
+
+MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # decompressed; larger sitemaps are refused, not truncated
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    lastmod: str | None = None
+
+
+def parse_sitemap(body: bytes) -> tuple[str, list[Link]]:
+    """('sitemapindex' | 'urlset', links) of a sitemap; gzip is detected by its magic bytes."""
+    if body[:2] == b"\x1f\x8b":
+        body = gunzip(body, max_size=MAX_SITEMAP_BYTES)
+    sitemap = Sitemap(body)
+    links = [Link(entry["loc"].strip(), (entry.get("lastmod") or "").strip() or None) for entry in sitemap]
+    return sitemap.type or "urlset", [link for link in links if link.url]
+
+
+def parse_feed(body: bytes) -> list[Link]:
+    """Item links of an RSS 2.0 or Atom feed, with their dates."""
+    sel = Selector(body=body, type="xml")
+    sel.remove_namespaces()
+    links: list[Link] = []
+    for item in sel.xpath("//item"):
+        url = (item.xpath("link/text()").get() or item.xpath("guid/text()").get() or "").strip()
+        if url:
+            links.append(Link(url, (item.xpath("pubDate/text()").get() or "").strip() or None))
+    for entry in sel.xpath("//entry"):
+        url = (entry.xpath("link[not(@rel) or @rel='alternate']/@href").get() or "").strip()
+        if url:
+            date = entry.xpath("updated/text()").get() or entry.xpath("published/text()").get()
+            links.append(Link(url, (date or "").strip() or None))
+    return links
+
+
+def page_links(html: str, page_url: str) -> list[str]:
+    """Every absolute http(s) link of an HTML page, in document order, without fragments."""
+    sel = Selector(text=html)
+    base = sel.xpath("//base/@href").get()
+    # A <base> pointing at a static folder (baocantho does this) would break relative article links:
+    # trust it only when it stays on the page's own host.
+    if not base or urlsplit(base).netloc not in ("", urlsplit(page_url).netloc):
+        base = page_url
+    seen: list[str] = []
+    for href in sel.xpath("//a/@href").getall():
+        href = href.strip()
+        if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
+            continue
+        url = urljoin(urljoin(page_url, base), href).split("#", 1)[0]
+        if url.startswith(("http://", "https://")) and url not in seen:
+            seen.append(url)
+    return seen
+
+
+def listing_page_url(listing_url: str, pagination: str, n: int) -> str:
+    """The URL of listing page n: `?p={n}`, `?page={n}`, `page/{n}/`, `trang-{n}.html`…"""
+    suffix = pagination.replace("{n}", str(n))
+    if suffix.startswith(("?", "&")):
+        joiner = "&" if "?" in listing_url else "?"
+        return listing_url + joiner + suffix.lstrip("?&")
+    if re.match(r"^https?://", suffix):
+        return suffix
+    if suffix.startswith("/"):
+        return urljoin(listing_url, suffix)
+    return urljoin(listing_url if listing_url.endswith("/") else listing_url + "/", suffix)

@@ -1,0 +1,199 @@
+"""The base page parser: field by field, each method returns a value or None and never raises on a
+missing node. Family parsers override selectors, not the flow."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import ClassVar
+
+from crawler.parsers.body import Body, extract_body, is_boilerplate
+from crawler.parsers.fields import ArticleFields, NotAnArticle
+from crawler.parsers.page import Page
+from crawler.text import (
+    authors_from_byline,
+    clean_text,
+    is_byline,
+    parse_iso_datetime,
+    parse_vn_datetime,
+    split_dateline,
+    to_vn_iso,
+)
+
+_TITLE_SUFFIX = re.compile(r"\s+[-|–]\s+[^-|–]{2,60}$")
+_GOOGLE_NEWS_PREFIX = re.compile(r"^Theo dõi .{0,60}?trên\s*Google News\s*", re.I)
+
+
+class ArticleParser:
+    """Whole-page parser: trafilatura on the full page, with the shared metadata rules."""
+
+    family: ClassVar[str] = "generic"
+    title_css: ClassVar[tuple[str, ...]] = ("h1",)
+    sapo_css: ClassVar[tuple[str, ...]] = ()
+    body_css: ClassVar[tuple[str, ...]] = ()
+    byline_css: ClassVar[tuple[str, ...]] = ()  # a byline element outside the body, if the CMS has one
+    byline_classes: ClassVar[tuple[str, ...]] = ()  # classes that mark the byline block inside the body
+    date_css: ClassVar[tuple[str, ...]] = ()  # visible date text, day-first
+    section_css: ClassVar[tuple[str, ...]] = ()
+    tags_css: ClassVar[str | None] = None
+
+    def parse(self, html: str, url: str) -> ArticleFields:
+        page = Page(html, url)
+        title = self.title(page)
+        body, fallback = self.body(page)
+        sapo = self.sapo(page, body.paragraphs)
+        paragraphs = self.assemble(sapo, body)
+        if not paragraphs:
+            raise NotAnArticle("no article text found")
+        if not title:
+            raise NotAnArticle("no title found")
+        byline = self.byline(page, body, paragraphs)
+        if byline and paragraphs[-1] != byline:
+            paragraphs.append(byline)
+        lead = sapo or paragraphs[0]
+        dateline, _ = split_dateline(lead)
+        published, source = self.published(page)
+        modified = self.modified(page)
+        return ArticleFields(
+            url=url,
+            canonical_url=self.canonical_url(page),
+            title=title,
+            text="\n\n".join(paragraphs),
+            sapo=sapo,
+            byline=byline,
+            authors=authors_from_byline(byline) if byline else [],
+            published_at=to_vn_iso(published) if published else None,
+            modified_at=to_vn_iso(modified) if modified else None,
+            date_source=source,
+            section=self.section(page),
+            tags=self.tags(page),
+            images=body.images,
+            dateline=dateline,
+            language=page.language,
+            family=self.family,
+            fallback=fallback,
+        )
+
+    # -- fields -------------------------------------------------------------------------------
+    def title(self, page: Page) -> str | None:
+        og = page.meta("og:title")
+        if og:
+            return og
+        for query in self.title_css:
+            titles = page.texts(query)
+            if titles:
+                return titles[-1]  # the first <h1> can be a breadcrumb
+        raw = page.first_text("title")
+        return _TITLE_SUFFIX.sub("", raw) if raw else None
+
+    def canonical_url(self, page: Page) -> str:
+        canonical = page.link("canonical")
+        if canonical and canonical.startswith("http"):
+            return canonical
+        og = page.meta("og:url")
+        return og if og and og.startswith("http") else page.url
+
+    def body(self, page: Page) -> tuple[Body, bool]:
+        """The body of the family's container, or of the whole page when selectors find nothing."""
+        node = page.first_node(*self.body_css) if self.body_css else None
+        if node is not None:
+            body = extract_body(node.root, page.url, self.byline_classes)
+            if body.paragraphs:
+                return body, False
+        whole = page.first_node("body")
+        if whole is None:
+            return Body(), bool(self.body_css)
+        return extract_body(whole.root, page.url, self.byline_classes), bool(self.body_css)
+
+    def sapo(self, page: Page, paragraphs: list[str]) -> str | None:
+        for query in self.sapo_css:
+            text = page.first_text(query)
+            if text:
+                text = _GOOGLE_NEWS_PREFIX.sub("", text).strip()
+                if text and not is_boilerplate(text):
+                    return text
+        return None
+
+    def assemble(self, sapo: str | None, body: Body) -> list[str]:
+        paragraphs = list(body.paragraphs)
+        if sapo:
+            if paragraphs and paragraphs[0] == sapo:
+                paragraphs.pop(0)
+            paragraphs.insert(0, sapo)
+        return paragraphs
+
+    def byline(self, page: Page, body: Body, paragraphs: list[str]) -> str | None:
+        outside = page.first_text(*self.byline_css) if self.byline_css else None
+        if outside and is_byline(outside, strict=False):
+            return outside
+        if len(paragraphs) < 2:
+            return None
+        last = paragraphs[-1]
+        if body.byline and body.byline == last and is_byline(last, strict=False):
+            return last
+        return last if is_byline(last, strict=True) else None
+
+    def published(self, page: Page) -> tuple[datetime | None, str | None]:
+        candidates = [
+            ("meta:article:published_time", page.meta("article:published_time")),
+            ("meta:datePublished", page.meta("datePublished")),
+            ("json-ld:datePublished", _as_str(page.jsonld_value("datePublished"))),
+            ("time[datetime]", page.sel.css(".article__meta time::attr(datetime), header time::attr(datetime)").get()),
+        ]
+        best: tuple[datetime | None, str | None] = (None, None)
+        for source, value in candidates:
+            parsed = parse_iso_datetime(value) if value else None
+            if parsed and _has_time(value or ""):
+                return parsed, source
+            if parsed and best[0] is None:
+                best = (parsed, source)  # date only: keep looking for a time of day
+        visible = self.visible_date(page)
+        if visible:
+            return visible, "visible:" + ",".join(self.date_css)
+        return best
+
+    def visible_date(self, page: Page) -> datetime | None:
+        for query in self.date_css:
+            text = page.first_text(query)
+            parsed = parse_vn_datetime(text) if text else None
+            if parsed:
+                return parsed
+        return None
+
+    def modified(self, page: Page) -> datetime | None:
+        for value in (
+            page.meta("article:modified_time"),
+            page.meta("dateModified"),
+            _as_str(page.jsonld_value("dateModified")),
+        ):
+            parsed = parse_iso_datetime(value) if value else None
+            if parsed:
+                return parsed
+        return None
+
+    def section(self, page: Page) -> str | None:
+        for query in self.section_css:
+            levels = page.texts(query)
+            if levels:
+                return levels[-1]  # the deepest breadcrumb level
+        return page.meta("article:section")
+
+    def tags(self, page: Page) -> list[str]:
+        if self.tags_css:
+            found = [clean_text(t.lstrip("#")) for t in page.texts(self.tags_css)]
+        else:
+            keywords = page.meta("article:tag", "news_keywords") or ""
+            found = [clean_text(t) for t in keywords.split(",")]
+        unique: list[str] = []
+        for tag in found:
+            if tag and tag not in unique:
+                unique.append(tag)
+        return unique
+
+
+def _as_str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _has_time(value: str) -> bool:
+    return bool(re.search(r"\d{1,2}:\d{2}", value))

@@ -1,0 +1,207 @@
+"""Body extraction inside a known article container: clean the subtree, run trafilatura on it, and
+read paragraphs, captions and images back in document order."""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass, field
+
+import trafilatura
+from lxml import etree
+from lxml import html as lxml_html
+from trafilatura.settings import use_config
+
+from crawler.parsers.fields import Image
+from crawler.text import clean_text
+
+# Class or id tokens of boxes that are never article text: ads, related news, sharing, comments.
+_JUNK_TOKEN = re.compile(
+    r"^(rennab|sda.*|ads?|ad-.*|adv.*|advert.*|banner.*|amn_.*|qc|quangcao.*|box-related.*|related.*|.*-related"
+    r"|.*relate|tinlienquan|lienquan.*|tin-lien-quan|social.*|share.*|sharing|fb-.*|zalo.*|gg-news|google-news"
+    r"|article__tags|tags?|comment.*|print.*|fyi|readmore|xem-them)$"
+)
+_JUNK_TAGS = ("script", "style", "noscript", "iframe", "form", "button", "ins", "template", "svg", "video", "audio")
+_RIGHT_ALIGNED = re.compile(r"text-align\s*:\s*right", re.I)
+_CENTRED = re.compile(r"text-align\s*:\s*center", re.I)
+_BOILERPLATE = re.compile(
+    r"^(?:Theo dõi .{0,60}?trên\s*(?:Google News)?|Tin liên quan:?|Xem thêm:?|Có thể bạn quan tâm:?|Đọc thêm:?"
+    r"|Cùng chuyên mục:?|Bình luận:?|Gửi Mail tòa soạn|Chia sẻ(?: bài viết)?:?|In bài viết|(?:\{\w+\}\s*)+)$",
+    re.I,
+)
+_FREEZE_BANNER = re.compile(r"tạm ngừng cập nhật|ngừng cập nhật thông tin", re.I)
+_TEXT_TAGS = {"p", "head", "item", "cell", "quote", "code"}
+
+_CONFIG = use_config()
+# A scoped container holds only the article, so even a two-line brief is kept.
+_CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")
+_CONFIG.set("DEFAULT", "MIN_OUTPUT_SIZE", "1")
+_CONFIG.set("DEFAULT", "MIN_EXTRACTED_COMM_SIZE", "1")
+
+
+@dataclass
+class Body:
+    paragraphs: list[str] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    byline: str | None = None  # text of a right-aligned or byline-classed last block, if any
+
+
+def is_boilerplate(paragraph: str) -> bool:
+    return bool(_BOILERPLATE.match(paragraph)) or bool(_FREEZE_BANNER.search(paragraph))
+
+
+def extract_body(container: etree._Element, base_url: str, byline_css_classes: tuple[str, ...] = ()) -> Body:
+    """Paragraphs (captions included, in place), images and the byline block of an article container."""
+    root = copy.deepcopy(container)
+    _drop_junk(root)
+    body = Body()
+    body.images = _collect_images(root, base_url)
+    body.byline = _byline_block(root, byline_css_classes)
+    _captions_to_paragraphs(root)
+    for img in root.iter("img", "picture", "source"):
+        img.drop_tree() if img.getparent() is not None else None
+    html = lxml_html.tostring(root, encoding="unicode")
+    xml = trafilatura.extract(
+        f"<html><body>{html}</body></html>",
+        output_format="xml",
+        include_images=False,
+        include_tables=True,
+        include_comments=False,
+        include_links=False,
+        favor_recall=True,
+        deduplicate=False,
+        config=_CONFIG,
+    )
+    paragraphs = _paragraphs_from_xml(xml) if xml else _paragraphs_from_blocks(root)
+    body.paragraphs = [p for p in paragraphs if not is_boilerplate(p)]
+    return body
+
+
+def _tokens(el: etree._Element) -> list[str]:
+    return f"{el.get('class', '')} {el.get('id', '')}".lower().split()
+
+
+def _drop_junk(root: etree._Element) -> None:
+    for el in list(root.iter()):
+        if el is root or not isinstance(el.tag, str):
+            if isinstance(el, etree._Comment) and el.getparent() is not None:
+                el.drop_tree() if hasattr(el, "drop_tree") else el.getparent().remove(el)
+            continue
+        if el.getparent() is None:
+            continue  # already removed with an ancestor
+        if el.tag in _JUNK_TAGS or any(_JUNK_TOKEN.match(t) for t in _tokens(el)) or _is_link_box(el):
+            el.drop_tree()
+
+
+def _is_link_box(el: etree._Element) -> bool:
+    """A list or box of several links with little other text: a related-news box inside the body."""
+    if el.tag not in ("div", "ul", "ol", "section", "aside", "table", "nav"):
+        return False
+    links = el.findall(".//a")
+    if len(links) < 2:
+        return False
+    text = clean_text(el.text_content())
+    link_text = sum(len(clean_text(a.text_content())) for a in links)
+    return bool(text) and link_text / len(text) > 0.6
+
+
+def _image_url(img: etree._Element, base_url: str) -> str | None:
+    for attr in ("data-src", "data-original", "data-lazy-src", "src"):
+        value = (img.get(attr) or "").strip()
+        if value and not value.startswith("data:"):
+            from urllib.parse import urljoin
+
+            return urljoin(base_url, value)
+    return None
+
+
+def _caption_for(img: etree._Element) -> str | None:
+    figure = next((a for a in img.iterancestors() if a.tag == "figure"), None)
+    if figure is not None:
+        cap = figure.find(".//figcaption")
+        return clean_text(cap.text_content()) or None if cap is not None else None
+    table = next((a for a in img.iterancestors() if a.tag == "table"), None)
+    if table is not None:
+        cells = [clean_text(td.text_content()) for td in table.iter("td", "th")]
+        texts = [c for c in cells if c]
+        return texts[0] if texts else None
+    block = next((a for a in img.iterancestors() if a.tag in ("p", "div")), None)
+    if block is not None and not clean_text(block.text_content()):
+        nxt = block.getnext()
+        if nxt is not None and _looks_like_caption(nxt):
+            return clean_text(nxt.text_content())
+    return None
+
+
+def _looks_like_caption(el: etree._Element) -> bool:
+    if el.tag not in ("p", "div") or not clean_text(el.text_content()):
+        return False
+    if _CENTRED.search(el.get("style", "")) or "caption" in " ".join(_tokens(el)):
+        return True
+    children = [c for c in el if isinstance(c.tag, str)]
+    return len(children) == 1 and children[0].tag in ("em", "i") and not (el.text or "").strip()
+
+
+def _collect_images(root: etree._Element, base_url: str) -> list[Image]:
+    images: list[Image] = []
+    for img in root.iter("img"):
+        url = _image_url(img, base_url)
+        if url and all(i.url != url for i in images):
+            images.append(Image(url=url, caption=_caption_for(img)))
+    return images
+
+
+def _captions_to_paragraphs(root: etree._Element) -> None:
+    """Replace each <figure> by a plain <p> with its caption, which trafilatura otherwise drops."""
+    for figure in list(root.iter("figure")):
+        cap = figure.find(".//figcaption")
+        text = clean_text(cap.text_content()) if cap is not None else ""
+        if text:
+            p = etree.Element("p")
+            p.text = text
+            p.tail = figure.tail
+            figure.getparent().replace(figure, p)
+        else:
+            figure.drop_tree()
+
+
+def _byline_block(root: etree._Element, classes: tuple[str, ...]) -> str | None:
+    candidates = [
+        el
+        for el in root.iter("p", "div")
+        if _RIGHT_ALIGNED.search(el.get("style", ""))
+        or (el.get("align") or "").lower() == "right"
+        or any(t in classes for t in _tokens(el))
+    ]
+    for el in reversed(candidates):
+        text = clean_text(el.text_content())
+        if text:
+            return text
+    return None
+
+
+def _paragraphs_from_xml(xml: str) -> list[str]:
+    doc = etree.fromstring(xml.encode("utf-8"))
+    main = doc.find("main")
+    if main is None:
+        return []
+    out: list[str] = []
+    for el in main.iter():
+        if el.tag in _TEXT_TAGS and not any(c.tag in _TEXT_TAGS for c in el.iter() if c is not el):
+            text = clean_text("".join(el.itertext()))
+            if text:
+                out.append(text)
+    return out
+
+
+def _paragraphs_from_blocks(root: etree._Element) -> list[str]:
+    """Fallback when trafilatura keeps nothing: every leaf block's text, in order."""
+    blocks = ("p", "div", "li", "h2", "h3", "h4", "td", "blockquote")
+    out: list[str] = []
+    for el in root.iter(*blocks):
+        if any(c.tag in blocks for c in el.iterdescendants()):
+            continue
+        text = clean_text(el.text_content())
+        if text:
+            out.append(text)
+    return out

@@ -1,0 +1,70 @@
+"""ExtractPipeline: page bytes → article fields, with the site's family parser."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from scrapy.exceptions import DropItem
+
+from crawler.encoding import decode_html
+from crawler.items import ArticleItem, PageItem
+from crawler.parsers import NotAnArticle, parser_for
+from crawler.registry import Site, load_sites
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class ExtractPipeline:
+    def __init__(self, crawler: Crawler, sites: dict[str, Site], max_bytes: int, keep_html: bool) -> None:
+        self.crawler = crawler
+        self.sites = sites
+        self.max_bytes = max_bytes
+        self.keep_html = keep_html
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
+        sites = {s.id: s for s in load_sites(crawler.settings.get("PROVNEWS_SITES_FILE") or None)}
+        spider_sites = getattr(crawler.spider, "sites", None)
+        if spider_sites:  # the spider may have read another registry (-a sites_file=...)
+            sites.update({s.id: s for s in spider_sites})
+        return cls(
+            crawler,
+            sites,
+            crawler.settings.getint("PROVNEWS_MAX_PAGE_BYTES"),
+            crawler.settings.getbool("PROVNEWS_KEEP_HTML"),
+        )
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, PageItem):
+            return item
+        site = self.sites.get(item.site_id)
+        family = site.family if site else "generic"
+        stats = self.crawler.stats
+        assert stats is not None
+        if len(item.body) > self.max_bytes:
+            raise DropItem(f"page_too_large: {len(item.body)} bytes > {self.max_bytes}: {item.url}")
+        try:
+            html = decode_html(item.body, item.content_type)
+            fields = parser_for(family).parse(html, item.url)
+        except NotAnArticle as exc:
+            raise DropItem(f"not_article: {exc.reason}: {item.url}") from exc
+        except ValueError as exc:  # undecodable or oversized after decompression
+            raise DropItem(f"undecodable: {exc}: {item.url}") from exc
+        if fields.fallback:
+            stats.inc_value("provnews/extract/fallback")
+            stats.inc_value(f"provnews/extract/fallback/{item.site_id}")
+            logger.warning("%s: family selectors found nothing, whole-page fallback: %s", item.site_id, item.url)
+        stats.inc_value("provnews/extract/ok")
+        return ArticleItem(
+            fields=fields,
+            site_id=item.site_id,
+            province=site.province if site else None,
+            province_old=site.province_old if site else None,
+            raw_html=item.body if self.keep_html else None,
+            fetched_at=item.fetched_at,
+            extra={"lastmod": item.lastmod} if item.lastmod else {},
+        )
