@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
+
+from crawler.text import parse_iso_datetime, to_vn_iso
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # decompressed; larger sitemaps are refused, not truncated
 
@@ -20,12 +23,26 @@ class Link:
     lastmod: str | None = None
 
 
+def normalize_lastmod(value: str | None) -> str | None:
+    """A sitemap W3C date or a feed's RFC 822 date as ISO 8601 with +07:00; None when unreadable."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    parsed = parse_iso_datetime(value)
+    if parsed is None:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return to_vn_iso(parsed)
+
+
 def parse_sitemap(body: bytes) -> tuple[str, list[Link]]:
     """('sitemapindex' | 'urlset', links) of a sitemap; gzip is detected by its magic bytes."""
     if body[:2] == b"\x1f\x8b":
         body = gunzip(body, max_size=MAX_SITEMAP_BYTES)
     sitemap = Sitemap(body)
-    links = [Link(entry["loc"].strip(), (entry.get("lastmod") or "").strip() or None) for entry in sitemap]
+    links = [Link(entry["loc"].strip(), normalize_lastmod(entry.get("lastmod"))) for entry in sitemap]
     return sitemap.type or "urlset", [link for link in links if link.url]
 
 
@@ -37,12 +54,12 @@ def parse_feed(body: bytes) -> list[Link]:
     for item in sel.xpath("//item"):
         url = (item.xpath("link/text()").get() or item.xpath("guid/text()").get() or "").strip()
         if url:
-            links.append(Link(url, (item.xpath("pubDate/text()").get() or "").strip() or None))
+            links.append(Link(url, normalize_lastmod(item.xpath("pubDate/text()").get())))
     for entry in sel.xpath("//entry"):
         url = (entry.xpath("link[not(@rel) or @rel='alternate']/@href").get() or "").strip()
         if url:
             date = entry.xpath("updated/text()").get() or entry.xpath("published/text()").get()
-            links.append(Link(url, (date or "").strip() or None))
+            links.append(Link(url, normalize_lastmod(date)))
     return links
 
 

@@ -27,7 +27,7 @@ def run_crawl(
     settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Crawl the given sites (all active ones when empty) and return the final Scrapy stats."""
-    process = CrawlerProcess(project_settings(settings), install_root_handler=True)
+    process = CrawlerProcess(project_settings(settings))
     crawler = process.create_crawler(NewsSpider)
     process.crawl(
         crawler,

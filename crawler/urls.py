@@ -24,7 +24,9 @@ def normalize_url(url: str, *, canonical_host: str | None = None, aliases: Itera
         alias_set = {a.lower() for a in aliases}
         if netloc in alias_set:
             netloc = canonical_host.lower()
-    query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)])
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _TRACKING.match(k)]
+    )
     path = parts.path or "/"
     return urlunsplit((scheme, netloc, path, query, ""))
 

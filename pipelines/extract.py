@@ -57,7 +57,9 @@ class ExtractPipeline:
         if fields.fallback:
             stats.inc_value("provnews/extract/fallback")
             stats.inc_value(f"provnews/extract/fallback/{item.site_id}")
-            logger.warning("%s: family selectors found nothing, whole-page fallback: %s", item.site_id, item.url)
+            logger.warning(
+                "%s: family selectors found nothing, whole-page fallback: %s", item.site_id, item.url
+            )
         stats.inc_value("provnews/extract/ok")
         return ArticleItem(
             fields=fields,

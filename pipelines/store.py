@@ -48,7 +48,9 @@ class StorePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
-        pipeline = cls(crawler, crawler.settings.get("PROVNEWS_DB_URL"), crawler.settings.getint("PROVNEWS_STORE_BATCH"))
+        pipeline = cls(
+            crawler, crawler.settings.get("PROVNEWS_DB_URL"), crawler.settings.getint("PROVNEWS_STORE_BATCH")
+        )
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
 
@@ -80,7 +82,12 @@ class StorePipeline:
         stats.inc_value("provnews/store/unchanged", result.unchanged)
         self.storage.mark_urls(
             [
-                {"url": item.url, "site_id": item.site_id, "status": "stored", "lastmod": item.extra.get("lastmod")}
+                {
+                    "url": item.url,
+                    "site_id": item.site_id,
+                    "status": "stored",
+                    "lastmod": item.extra.get("lastmod"),
+                }
                 for item in batch
             ]
         )
@@ -90,6 +97,10 @@ class StorePipeline:
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value(f"provnews/dropped/{reason}")
-        if isinstance(item, (PageItem, ArticleItem)) and self.storage is not None and isinstance(exception, DropItem):
+        if (
+            isinstance(item, (PageItem, ArticleItem))
+            and self.storage is not None
+            and isinstance(exception, DropItem)
+        ):
             status = "stored" if reason == "duplicate" else "not_article"
             self.storage.mark_url(item.url, item.site_id, status, reason=str(exception)[:500])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 
-from crawler.discovery import listing_page_url, page_links, parse_feed, parse_sitemap
+from crawler.discovery import listing_page_url, normalize_lastmod, page_links, parse_feed, parse_sitemap
 from crawler.urls import host_of, normalize_url
 from tests.paths import shared_file
 
@@ -36,15 +36,26 @@ def test_real_rss_feed_items() -> None:
     links = parse_feed(body)
     assert len(links) == 25
     assert all(lk.url.startswith("http://") and "vnexpress.net/" in lk.url for lk in links)
-    assert links[1].url == "http://vnexpress.net/tin-tuc/the-gioi/pho-tong-tu-lenh-quan-doi-australia-tham-viet-nam-3618888.html"
-    assert links[1].lastmod == "Wed, 26 Jul 2017 19:33:31 +0700"
+    assert (
+        links[1].url
+        == "http://vnexpress.net/tin-tuc/the-gioi/pho-tong-tu-lenh-quan-doi-australia-tham-viet-nam-3618888.html"
+    )
+    assert links[1].lastmod == "2017-07-26T19:33:31+07:00"
     assert all(lk.lastmod for lk in links)
 
 
 def test_atom_feed() -> None:
     atom = b"""<feed xmlns="http://www.w3.org/2005/Atom"><entry><link href="https://bao.vn/x-a12.html"/>
     <updated>2026-01-01T00:00:00Z</updated></entry></feed>"""
-    assert [lk.url for lk in parse_feed(atom)] == ["https://bao.vn/x-a12.html"]
+    assert [(lk.url, lk.lastmod) for lk in parse_feed(atom)] == [
+        ("https://bao.vn/x-a12.html", "2026-01-01T07:00:00+07:00")
+    ]
+
+
+def test_unreadable_dates_become_none() -> None:
+    assert normalize_lastmod("not a date") is None
+    assert normalize_lastmod("") is None
+    assert normalize_lastmod("2025-10-16") == "2025-10-16T00:00:00+07:00"
 
 
 def test_real_listing_links_ignore_the_static_base_href() -> None:
@@ -58,15 +69,23 @@ def test_real_listing_links_ignore_the_static_base_href() -> None:
 
 def test_listing_page_urls() -> None:
     assert listing_page_url("https://bao.vn/thoi-su/", "?p={n}", 2) == "https://bao.vn/thoi-su/?p=2"
-    assert listing_page_url("https://bao.vn/thoi-su?x=1", "?page={n}", 3) == "https://bao.vn/thoi-su?x=1&page=3"
+    assert (
+        listing_page_url("https://bao.vn/thoi-su?x=1", "?page={n}", 3) == "https://bao.vn/thoi-su?x=1&page=3"
+    )
     assert listing_page_url("https://bao.vn/thoi-su/", "page/{n}/", 4) == "https://bao.vn/thoi-su/page/4/"
-    assert listing_page_url("https://bao.vn/thoi-su/", "trang-{n}.html", 5) == "https://bao.vn/thoi-su/trang-5.html"
+    assert (
+        listing_page_url("https://bao.vn/thoi-su/", "trang-{n}.html", 5)
+        == "https://bao.vn/thoi-su/trang-5.html"
+    )
 
 
 def test_url_normalisation() -> None:
     assert (
-        normalize_url("HTTPS://M.Bao.vn:443/a-post1.html?utm_source=x&fbclid=y&id=3#top",
-                      canonical_host="bao.vn", aliases=["m.bao.vn"])
+        normalize_url(
+            "HTTPS://M.Bao.vn:443/a-post1.html?utm_source=x&fbclid=y&id=3#top",
+            canonical_host="bao.vn",
+            aliases=["m.bao.vn"],
+        )
         == "https://bao.vn/a-post1.html?id=3"
     )
     assert normalize_url("http://127.0.0.1:8080/x") == "http://127.0.0.1:8080/x"

@@ -66,7 +66,9 @@ def test_gzip_saved_body_extracts_like_the_decoded_page() -> None:
     url = "https://baolaocai.vn/song-dep-tu-nhung-dieu-gian-di-post404649.html"
     from_gzip = parse_article(decode_html(raw), url, "post")
     plain = parse_article(
-        decode_html(shared_file("baolaocai.vn/song-dep-tu-nhung-dieu-gian-di-post404649.html").read_bytes()), url, "post"
+        decode_html(shared_file("baolaocai.vn/song-dep-tu-nhung-dieu-gian-di-post404649.html").read_bytes()),
+        url,
+        "post",
     )
     assert from_gzip.text == plain.text
     assert from_gzip.title == plain.title

@@ -25,12 +25,20 @@ def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
 
 @click.command()
 @click.argument("sites", nargs=-1)
-@click.option("--sites-file", envvar="PROVNEWS_SITES_FILE", help="Site registry to use instead of config/sites.toml.")
+@click.option(
+    "--sites-file", envvar="PROVNEWS_SITES_FILE", help="Site registry to use instead of config/sites.toml."
+)
 @click.option("--max-articles", type=click.IntRange(min=1), help="Fetch at most N new articles per site.")
-@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting, as scrapy -s.")
+@click.option(
+    "-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting, as scrapy -s."
+)
 @click.pass_context
 def crawl(
-    ctx: click.Context, sites: tuple[str, ...], sites_file: str | None, max_articles: int | None, settings: tuple[str, ...]
+    ctx: click.Context,
+    sites: tuple[str, ...],
+    sites_file: str | None,
+    max_articles: int | None,
+    settings: tuple[str, ...],
 ) -> None:
     """Crawl SITES (ids from the registry; all active sites when none are given) into the database."""
     try:
@@ -48,7 +56,9 @@ def crawl(
     if sites_file:
         overrides["PROVNEWS_SITES_FILE"] = sites_file
     overrides.update(parse_settings(settings))
-    stats = run_crawl([s.id for s in chosen], sites_file=sites_file, max_articles=max_articles, settings=overrides)
+    stats = run_crawl(
+        [s.id for s in chosen], sites_file=sites_file, max_articles=max_articles, settings=overrides
+    )
     click.echo(crawl_summary(stats, [s.id for s in chosen]))
     if stats.get("finish_reason") not in ("finished", "closespider_itemcount"):
         ctx.exit(1)

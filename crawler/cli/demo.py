@@ -34,8 +34,16 @@ def compare_with_truth(storage: Storage, truth: dict[str, dict[str, Any]]) -> tu
 
 
 @click.command()
-@click.option("--articles", type=click.IntRange(1, 500), default=24, show_default=True, help="Articles per replica site.")
-@click.option("--db-file", type=click.Path(path_type=Path), default=Path("data/demo.sqlite3"), show_default=True)
+@click.option(
+    "--articles",
+    type=click.IntRange(1, 500),
+    default=24,
+    show_default=True,
+    help="Articles per replica site.",
+)
+@click.option(
+    "--db-file", type=click.Path(path_type=Path), default=Path("data/demo.sqlite3"), show_default=True
+)
 def demo(articles: int, db_file: Path) -> None:
     """Crawl a local replica of provincial sites (127.0.0.1) into a fresh SQLite file and search it."""
     db_file.parent.mkdir(parents=True, exist_ok=True)
@@ -46,7 +54,9 @@ def demo(articles: int, db_file: Path) -> None:
     with ReplicaServer(articles_per_site=articles) as replica:
         sites_file.write_text(replica.sites_toml(), encoding="utf-8")
         truth = replica.ground_truth()
-        click.echo(f"replica: {len(truth)} articles on {', '.join(replica.base_url(s) for s in replica.site_ids)}")
+        click.echo(
+            f"replica: {len(truth)} articles on {', '.join(replica.base_url(s) for s in replica.site_ids)}"
+        )
         settings = {"PROVNEWS_DB_URL": db_url, "PROVNEWS_SITES_FILE": str(sites_file), "LOG_LEVEL": "WARNING"}
         settings["PROVNEWS_RUN_COMMAND"] = "provnews demo"
         stats = run_crawl(sites_file=str(sites_file), settings=settings)

@@ -29,7 +29,9 @@ def corpus_path(root: Path, article: dict[str, Any]) -> Path:
 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "corpus"]), required=True)
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="File (jsonl) or folder (corpus).")
+@click.option(
+    "--out", "out", required=True, type=click.Path(path_type=Path), help="File (jsonl) or folder (corpus)."
+)
 @click.option("--site", help="Only articles of this site id.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only articles published on or after DATE.")
 @click.pass_context

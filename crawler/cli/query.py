@@ -8,7 +8,8 @@ from dataclasses import asdict
 import click
 
 from crawler.cli.common import open_storage
-from pipelines.search import SearchError, search as run_search
+from pipelines.search import SearchError
+from pipelines.search import search as run_search
 
 
 @click.command()
@@ -18,7 +19,9 @@ from pipelines.search import SearchError, search as run_search
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
 @click.pass_context
-def search(ctx: click.Context, query: str, site: str | None, since: object, limit: int, as_json: bool) -> None:
+def search(
+    ctx: click.Context, query: str, site: str | None, since: object, limit: int, as_json: bool
+) -> None:
     """Full-text search, accent-insensitive (`ha noi` finds `Hà Nội`); quoted phrases work."""
     since_date = since.date() if since is not None else None  # type: ignore[attr-defined]
     with open_storage(ctx) as storage:
@@ -76,7 +79,9 @@ def show(ctx: click.Context, id_or_url: str, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--runs", "run_count", type=click.IntRange(0, 1000), default=5, show_default=True, help="Last runs shown.")
+@click.option(
+    "--runs", "run_count", type=click.IntRange(0, 1000), default=5, show_default=True, help="Last runs shown."
+)
 @click.pass_context
 def stats(ctx: click.Context, run_count: int) -> None:
     """Articles per site and month, and the last crawl runs."""

@@ -21,7 +21,9 @@ class SiteAutoThrottle(AutoThrottle):
         key, slot = self._get_slot(request, spider)
         if slot is None or key is None:
             return
-        floor = float(self.crawler.settings.getdict("DOWNLOAD_SLOTS").get(key, {}).get("delay", self.mindelay))
+        floor = float(
+            self.crawler.settings.getdict("DOWNLOAD_SLOTS").get(key, {}).get("delay", self.mindelay)
+        )
         self._floor = floor
         super()._response_downloaded(response, request, spider)
 

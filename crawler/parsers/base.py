@@ -103,7 +103,7 @@ class ArticleParser:
         whole = page.first_node("body")
         if whole is None:
             return Body(), bool(self.body_css)
-        return extract_body(whole.root, page.url, self.byline_classes), bool(self.body_css)
+        return extract_body(whole.root, page.url, self.byline_classes, scoped=False), bool(self.body_css)
 
     def sapo(self, page: Page, paragraphs: list[str]) -> str | None:
         for query in self.sapo_css:
@@ -138,7 +138,10 @@ class ArticleParser:
             ("meta:article:published_time", page.meta("article:published_time")),
             ("meta:datePublished", page.meta("datePublished")),
             ("json-ld:datePublished", _as_str(page.jsonld_value("datePublished"))),
-            ("time[datetime]", page.sel.css(".article__meta time::attr(datetime), header time::attr(datetime)").get()),
+            (
+                "time[datetime]",
+                page.sel.css(".article__meta time::attr(datetime), header time::attr(datetime)").get(),
+            ),
         ]
         best: tuple[datetime | None, str | None] = (None, None)
         for source, value in candidates:

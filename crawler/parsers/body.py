@@ -21,12 +21,25 @@ _JUNK_TOKEN = re.compile(
     r"|.*relate|tinlienquan|lienquan.*|tin-lien-quan|social.*|share.*|sharing|fb-.*|zalo.*|gg-news|google-news"
     r"|article__tags|tags?|comment.*|print.*|fyi|readmore|xem-them)$"
 )
-_JUNK_TAGS = ("script", "style", "noscript", "iframe", "form", "button", "ins", "template", "svg", "video", "audio")
+_JUNK_TAGS = (
+    "script",
+    "style",
+    "noscript",
+    "iframe",
+    "form",
+    "button",
+    "ins",
+    "template",
+    "svg",
+    "video",
+    "audio",
+)
 _RIGHT_ALIGNED = re.compile(r"text-align\s*:\s*right", re.I)
 _CENTRED = re.compile(r"text-align\s*:\s*center", re.I)
 _BOILERPLATE = re.compile(
-    r"^(?:Theo dõi .{0,60}?trên\s*(?:Google News)?|Tin liên quan:?|Xem thêm:?|Có thể bạn quan tâm:?|Đọc thêm:?"
-    r"|Cùng chuyên mục:?|Bình luận:?|Gửi Mail tòa soạn|Chia sẻ(?: bài viết)?:?|In bài viết|(?:\{\w+\}\s*)+)$",
+    r"^(?:Theo dõi .{0,60}?trên\s*(?:Google News)?|Tin liên quan:?|Xem thêm:?|Có thể bạn quan tâm:?"
+    r"|Đọc thêm:?|Cùng chuyên mục:?|Bình luận:?|Gửi Mail tòa soạn|Chia sẻ(?: bài viết)?:?|In bài viết"
+    r"|(?:\{\w+\}\s*)+)$",
     re.I,
 )
 _FREEZE_BANNER = re.compile(r"tạm ngừng cập nhật|ngừng cập nhật thông tin", re.I)
@@ -50,8 +63,14 @@ def is_boilerplate(paragraph: str) -> bool:
     return bool(_BOILERPLATE.match(paragraph)) or bool(_FREEZE_BANNER.search(paragraph))
 
 
-def extract_body(container: etree._Element, base_url: str, byline_css_classes: tuple[str, ...] = ()) -> Body:
-    """Paragraphs (captions included, in place), images and the byline block of an article container."""
+def extract_body(
+    container: etree._Element, base_url: str, byline_css_classes: tuple[str, ...] = (), *, scoped: bool = True
+) -> Body:
+    """Paragraphs (captions included, in place), images and the byline block of an article container.
+
+    In a family's known body container every block is article text once the junk is gone, so the
+    blocks are read in order (trafilatura there drops <div> paragraphs that follow <p> ones, and short
+    captions). A whole page (scoped=False) goes through trafilatura, which finds the main content."""
     root = copy.deepcopy(container)
     _drop_junk(root)
     body = Body()
@@ -60,19 +79,7 @@ def extract_body(container: etree._Element, base_url: str, byline_css_classes: t
     _captions_to_paragraphs(root)
     for img in root.iter("img", "picture", "source"):
         img.drop_tree() if img.getparent() is not None else None
-    html = lxml_html.tostring(root, encoding="unicode")
-    xml = trafilatura.extract(
-        f"<html><body>{html}</body></html>",
-        output_format="xml",
-        include_images=False,
-        include_tables=True,
-        include_comments=False,
-        include_links=False,
-        favor_recall=True,
-        deduplicate=False,
-        config=_CONFIG,
-    )
-    paragraphs = _paragraphs_from_xml(xml) if xml else _paragraphs_from_blocks(root)
+    paragraphs = block_paragraphs(root) if scoped else trafilatura_paragraphs(root)
     body.paragraphs = [p for p in paragraphs if not is_boilerplate(p)]
     return body
 
@@ -180,7 +187,23 @@ def _byline_block(root: etree._Element, classes: tuple[str, ...]) -> str | None:
     return None
 
 
-def _paragraphs_from_xml(xml: str) -> list[str]:
+def trafilatura_paragraphs(root: etree._Element) -> list[str]:
+    html = lxml_html.tostring(root, encoding="unicode")
+    xml = trafilatura.extract(
+        f"<html><body>{html}</body></html>",
+        output_format="xml",
+        include_images=False,
+        include_tables=True,
+        include_comments=False,
+        include_links=False,
+        favor_recall=True,
+        deduplicate=False,
+        config=_CONFIG,
+    )
+    return paragraphs_from_xml(xml) if xml else block_paragraphs(root)
+
+
+def paragraphs_from_xml(xml: str) -> list[str]:
     doc = etree.fromstring(xml.encode("utf-8"))
     main = doc.find("main")
     if main is None:
@@ -194,14 +217,87 @@ def _paragraphs_from_xml(xml: str) -> list[str]:
     return out
 
 
-def _paragraphs_from_blocks(root: etree._Element) -> list[str]:
-    """Fallback when trafilatura keeps nothing: every leaf block's text, in order."""
-    blocks = ("p", "div", "li", "h2", "h3", "h4", "td", "blockquote")
+_BLOCKS = frozenset(
+    [
+        "p",
+        "div",
+        "section",
+        "article",
+        "aside",
+        "header",
+        "footer",
+        "main",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "td",
+        "th",
+        "blockquote",
+        "pre",
+        "figure",
+        "figcaption",
+        "address",
+        "center",
+        "hr",
+    ]
+)
+
+
+def block_paragraphs(root: etree._Element) -> list[str]:
+    """The text of every block in document order; inline markup joins its block, a double <br> splits."""
     out: list[str] = []
-    for el in root.iter(*blocks):
-        if any(c.tag in blocks for c in el.iterdescendants()):
-            continue
-        text = clean_text(el.text_content())
+    buffer: list[str] = []
+
+    def flush() -> None:
+        text = clean_text("".join(buffer))
+        buffer.clear()
         if text:
             out.append(text)
+
+    def walk(el: etree._Element) -> None:
+        buffer.append(el.text or "")
+        previous_br = False
+        for child in el:
+            if not isinstance(child.tag, str):  # comments, processing instructions
+                buffer.append(child.tail or "")
+                continue
+            if child.tag in _BLOCKS:
+                flush()
+                walk(child)
+                flush()
+                previous_br = False
+            elif child.tag == "br":
+                if previous_br:
+                    flush()
+                buffer.append(" ")
+                previous_br = True
+            else:
+                walk_inline(child)
+                previous_br = False
+            buffer.append(child.tail or "")
+            if (child.tail or "").strip():
+                previous_br = False
+
+    def walk_inline(el: etree._Element) -> None:
+        if any(isinstance(c.tag, str) and c.tag in _BLOCKS for c in el.iter()):
+            walk(el)  # an inline element wrapping blocks (<a><div>…</div></a>) reads like a block
+            return
+        buffer.append("".join(el.itertext()))
+
+    walk(root)
+    flush()
     return out

@@ -34,7 +34,9 @@ class Page:
         """The cleaned text of the first element matching any selector, in selector order."""
         for query in css:
             for node in self.sel.css(query):
-                text = clean_text(" ".join(node.xpath(".//text()[not(ancestor::script or ancestor::style)]").getall()))
+                text = clean_text(
+                    " ".join(node.xpath(".//text()[not(ancestor::script or ancestor::style)]").getall())
+                )
                 if text:
                     return text
         return None
@@ -47,7 +49,9 @@ class Page:
         return None
 
     def texts(self, css: str) -> list[str]:
-        return [t for t in (clean_text(" ".join(n.xpath(".//text()").getall())) for n in self.sel.css(css)) if t]
+        return [
+            t for t in (clean_text(" ".join(n.xpath(".//text()").getall())) for n in self.sel.css(css)) if t
+        ]
 
     def link(self, rel: str) -> str | None:
         href = self.sel.xpath("//link[@rel=$r]/@href", r=rel).get()
@@ -74,7 +78,9 @@ class Page:
             self._jsonld = found
         return self._jsonld
 
-    def jsonld_value(self, key: str, types: tuple[str, ...] = ("NewsArticle", "Article", "BlogPosting")) -> Any:
+    def jsonld_value(
+        self, key: str, types: tuple[str, ...] = ("NewsArticle", "Article", "BlogPosting")
+    ) -> Any:
         for obj in self.jsonld():
             kind = obj.get("@type")
             kinds = kind if isinstance(kind, list) else [kind]

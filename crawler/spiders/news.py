@@ -12,7 +12,9 @@ from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.discovery import Link, listing_page_url, page_links, parse_feed, parse_sitemap
@@ -145,9 +147,21 @@ class NewsSpider(Spider):
 
     def _failed(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
+        url = getattr(request, "url", "?")
+        if failure.check(IgnoreRequest):  # robots.txt said no: counted by Scrapy as robotstxt/forbidden
+            logger.debug("not fetched: %s: %s", url, failure.getErrorMessage())
+            return
+        if isinstance(failure.value, HttpError):
+            status = failure.value.response.status
+            self._count(f"errors/http_{status}")
+            callback = getattr(request, "callback", None)
+            # A 404 past the last listing page is how a listing ends, not a fault.
+            level = logging.INFO if status == 404 and callback == self.parse_listing else logging.WARNING
+            logger.log(level, "HTTP %s for %s", status, url)
+            return
         kind = failure.type.__name__ if failure.type else "error"
         self._count(f"errors/{kind}")
-        logger.warning("request failed: %s: %s", getattr(request, "url", "?"), failure.getErrorMessage())
+        logger.warning("request failed: %s: %s", url, failure.getErrorMessage())
 
     def _count(self, key: str) -> None:
         if self.crawler.stats is not None:

@@ -1,0 +1,164 @@
+"""SQLAlchemy 2 models of the provnews database (the schema itself is created by Alembic migrations)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+URL_STATUSES = ("discovered", "stored", "not_article", "failed", "gone")
+RUN_OUTCOMES = ("running", "finished", "interrupted", "failed")
+
+# JSON on SQLite, JSONB on PostgreSQL (smaller, indexable if ever needed).
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out.
+
+    PostgreSQL stores ``timestamptz``; SQLite has no time zones, so the value is stored as naive UTC.
+    A naive datetime handed in is taken to be UTC already.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSONType,
+        list[Any]: JSONType,
+    }
+
+
+class SiteRow(Base):
+    """A site from the registry (or a stub created when an article arrives for an unknown site id)."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    province: Mapped[str] = mapped_column(Text)
+    base_url: Mapped[str] = mapped_column(Text)
+    family: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CrawlRun(Base):
+    """One `provnews` command that crawled; `stats` holds its counters."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (
+        CheckConstraint(
+            "outcome IN ('running', 'finished', 'interrupted', 'failed')", name="ck_crawl_runs_outcome"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    command: Mapped[str] = mapped_column(Text)
+    sites: Mapped[list[Any]] = mapped_column(default=list)
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    stats: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    pid: Mapped[int | None]
+    hostname: Mapped[str | None] = mapped_column(Text)
+
+
+class Article(Base):
+    """One stored article, deduplicated on `url_key` = sha1(canonical_url)."""
+
+    __tablename__ = "articles"
+    __table_args__ = (
+        Index("ix_articles_site_published", "site_id", "published_at"),
+        Index("ix_articles_content_hash", "content_hash"),
+        Index("ix_articles_url", "url"),  # `show URL` with the fetched (non-canonical) URL
+        # AUTOINCREMENT on SQLite: ids are never reused, so an FTS rowid can never point at a newer article.
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(Text)
+    url_key: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    sapo: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    byline: Mapped[str | None] = mapped_column(Text)
+    authors: Mapped[list[Any]] = mapped_column(default=list)
+    published_at: Mapped[datetime | None]
+    modified_at: Mapped[datetime | None]
+    date_source: Mapped[str | None] = mapped_column(String(32))
+    section: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    images: Mapped[list[Any]] = mapped_column(default=list)
+    dateline: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), default="vi")
+    family: Mapped[str] = mapped_column(String(32), default="generic")
+    fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    province: Mapped[str | None] = mapped_column(Text)
+    province_old: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(40))
+    word_count: Mapped[int] = mapped_column(Integer, default=0)
+    raw_html: Mapped[bytes | None] = mapped_column(LargeBinary)  # zlib-compressed by the storage layer
+    versions: Mapped[list[Any]] = mapped_column(default=list)  # earlier content hashes, oldest first
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+
+
+class UrlState(Base):
+    """What the crawler knows about one URL, keyed on sha1(url)."""
+
+    __tablename__ = "url_state"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('discovered', 'stored', 'not_article', 'failed', 'gone')", name="ck_url_state_status"
+        ),
+        Index("ix_url_state_site_status", "site_id", "status"),
+    )
+
+    url_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    site_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)
+    lastmod: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))

@@ -1,0 +1,132 @@
+"""Conversions between pipeline dicts and database rows: hashes, times, compression."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+import zlib
+from collections.abc import Mapping
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone
+from typing import Any
+
+VN_TZ = timezone(timedelta(hours=7))  # Asia/Ho_Chi_Minh: fixed +07:00 since 1975, no DST
+TIME_COLUMNS = ("published_at", "modified_at", "first_seen_at", "updated_at", "started_at", "finished_at")
+
+
+def sha1_hex(value: str) -> str:
+    return hashlib.sha1(value.encode("utf-8")).hexdigest()
+
+
+def content_hash(text: str) -> str:
+    return sha1_hex(unicodedata.normalize("NFC", text))
+
+
+def to_utc(value: str | datetime | None) -> datetime | None:
+    """ISO string or datetime → aware UTC. A value without offset is Vietnam local time (+07:00)."""
+    if value is None or value == "":
+        return None
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=VN_TZ)
+    return parsed.astimezone(UTC)
+
+
+def to_vn_iso(value: datetime | None) -> str | None:
+    """Aware datetime → ISO 8601 with +07:00, to the second."""
+    return None if value is None else value.astimezone(VN_TZ).isoformat(timespec="seconds")
+
+
+def _parse_bound(value: str | date | datetime) -> date | datetime:
+    if isinstance(value, str):
+        return date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+    return value
+
+
+def since_bound(value: str | date | datetime | None) -> datetime | None:
+    """Inclusive lower bound in UTC; a bare date means the start of that day in Vietnam."""
+    if value is None or value == "":
+        return None
+    value = _parse_bound(value)
+    if isinstance(value, datetime):
+        return to_utc(value)
+    return datetime.combine(value, time(), VN_TZ).astimezone(UTC)
+
+
+def until_bound(value: str | date | datetime | None) -> datetime | None:
+    """Exclusive upper bound in UTC: a bare date includes that whole Vietnam day, a datetime includes
+    itself (both engines store microseconds, so +1 µs is the next representable instant)."""
+    if value is None or value == "":
+        return None
+    value = _parse_bound(value)
+    if isinstance(value, datetime):
+        return to_utc(value + timedelta(microseconds=1))
+    return since_bound(value + timedelta(days=1))
+
+
+def compress_html(raw: bytes | str | None) -> bytes | None:
+    if raw is None:
+        return None
+    return zlib.compress(raw.encode("utf-8") if isinstance(raw, str) else raw, 6)
+
+
+def decompress_html(blob: bytes | None) -> bytes | None:
+    return None if blob is None else zlib.decompress(blob)
+
+
+def _plain(value: Any) -> Any:
+    return asdict(value) if is_dataclass(value) and not isinstance(value, type) else value
+
+
+def article_values(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A pipeline dict (ArticleFields keys + site_id, province, raw_html, run_id...) → `articles` values.
+
+    Unknown keys are ignored so that pipelines may carry extra metadata; missing required keys raise.
+    """
+    for key in ("url", "site_id", "title", "text"):
+        if not row.get(key):
+            raise ValueError(f"article row lacks '{key}': {row.get('url')!r}")
+    text = unicodedata.normalize("NFC", row["text"])
+    canonical = row.get("canonical_url") or row["url"]
+    images = [_plain(image) for image in row.get("images") or []]
+    return {
+        "site_id": row["site_id"],
+        "url": row["url"],
+        "canonical_url": canonical,
+        "url_key": sha1_hex(canonical),
+        "title": unicodedata.normalize("NFC", row["title"]),
+        "sapo": row.get("sapo"),
+        "text": text,
+        "byline": row.get("byline"),
+        "authors": list(row.get("authors") or []),
+        "published_at": to_utc(row.get("published_at")),
+        "modified_at": to_utc(row.get("modified_at")),
+        "date_source": row.get("date_source"),
+        "section": row.get("section"),
+        "tags": list(row.get("tags") or []),
+        "images": [{"url": i.get("url"), "caption": i.get("caption")} for i in images],
+        "dateline": row.get("dateline"),
+        "language": row.get("language") or "vi",
+        "family": row.get("family") or "generic",
+        "fallback": bool(row.get("fallback")),
+        "province": row.get("province"),
+        "province_old": row.get("province_old"),
+        "content_hash": content_hash(text),
+        "word_count": len(text.split()),
+        "raw_html": compress_html(row.get("raw_html")),
+        "run_id": row.get("run_id"),
+    }
+
+
+def public_dict(mapping: Mapping[Any, Any]) -> dict[str, Any]:
+    """A result row as a plain dict with times as +07:00 ISO strings and JSON columns as lists."""
+    out = dict(mapping)
+    for key in (*TIME_COLUMNS, "lastmod"):
+        if isinstance(out.get(key), datetime):
+            out[key] = to_vn_iso(out[key])
+    for key in ("authors", "tags", "images", "versions", "sites"):
+        if key in out and out[key] is None:
+            out[key] = []
+    if "raw_html" in out:
+        out["raw_html"] = decompress_html(out["raw_html"])
+    return out

@@ -1,0 +1,137 @@
+"""Accent-insensitive full-text search over stored articles (SQLite FTS5 or PostgreSQL tsvector).
+
+Queries and documents are folded the same way (`pipelines.folding`); user input never reaches the
+engine's query language unquoted, so operators and punctuation are just words.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Engine, Select, column, func, literal_column, select, table
+from sqlalchemy.exc import DBAPIError
+
+from pipelines.db import Article
+from pipelines.folding import fold_for_search
+from pipelines.rows import to_vn_iso
+from pipelines.snippet import make_snippet
+from pipelines.sql import DateLike, article_filters
+
+# Letters and digits only: the underscore is punctuation to FTS5's unicode61 tokenizer too.
+WORD = re.compile(r"[^\W_]+")
+_PART = re.compile(r'"([^"]*)"|(\S+)')
+# bm25 column weights for (title, sapo, text): a hit in the title counts most.
+_BM25_WEIGHTS = ("10.0", "3.0", "1.0")
+
+
+class SearchError(ValueError):
+    """The query cannot be run; the message is meant for the user."""
+
+
+@dataclass
+class SearchHit:
+    id: int
+    site_id: str
+    title: str
+    url: str
+    published_at: str | None
+    snippet: str
+    score: float
+
+
+def parse_query(query: str) -> list[tuple[str, ...]]:
+    """Folded phrases: each "quoted part" is one phrase, each other token a phrase of its words
+    (`covid-19` → ('covid', '19'), like the tokenizer splits documents); a stray quote is ignored."""
+    phrases = []
+    for quoted, bare in _PART.findall(fold_for_search(query)):
+        words = tuple(WORD.findall(quoted or bare))
+        if words:
+            phrases.append(words)
+    return phrases
+
+
+def fts5_match(phrases: list[tuple[str, ...]]) -> str:
+    """An FTS5 MATCH string: every phrase double-quoted (quotes doubled), implicitly ANDed."""
+    return " ".join('"' + " ".join(words).replace('"', '""') + '"' for words in phrases)
+
+
+def search(
+    storage_or_engine: Any,
+    query: str,
+    *,
+    site: str | None = None,
+    since: DateLike = None,
+    until: DateLike = None,
+    limit: int = 20,
+    markers: tuple[str, str] = ("[", "]"),
+    snippet_words: int = 30,
+) -> list[SearchHit]:
+    """Articles matching every word/phrase of `query`, best first (title hits rank highest)."""
+    engine: Engine = getattr(storage_or_engine, "engine", storage_or_engine)
+    phrases = parse_query(query)
+    if not phrases:
+        raise SearchError(f"nothing to search for in {query!r}: type some words")
+    if limit < 1:
+        raise SearchError("the limit must be at least 1")
+    filters = article_filters(site, since, until)
+    columns = (
+        Article.id,
+        Article.site_id,
+        Article.title,
+        Article.canonical_url,
+        Article.published_at,
+        Article.text,
+    )
+    if engine.dialect.name == "sqlite":
+        stmt = _sqlite_query(columns, phrases)
+    elif engine.dialect.name == "postgresql":
+        stmt = _postgresql_query(columns, phrases)
+    else:
+        raise SearchError(f"search is not available on {engine.dialect.name}")
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(stmt.where(*filters).limit(limit)).all()
+    except DBAPIError as exc:
+        raise SearchError(f"the search failed: {exc.orig or exc}") from exc
+    return [
+        SearchHit(
+            id=row.id,
+            site_id=row.site_id,
+            title=row.title,
+            url=row.canonical_url,
+            published_at=to_vn_iso(row.published_at),
+            snippet=make_snippet(row.text, phrases, words=snippet_words, markers=markers),
+            score=float(row.score),
+        )
+        for row in rows
+    ]
+
+
+def _sqlite_query(columns: tuple[Any, ...], phrases: list[tuple[str, ...]]) -> Select[Any]:
+    fts = table("articles_fts", column("rowid"))
+    fts_name: ColumnElement[Any] = literal_column("articles_fts")
+    # bm25() is lower for better matches; the score is its negation so that higher is better everywhere.
+    rank = func.bm25(fts_name, *(literal_column(w) for w in _BM25_WEIGHTS))
+    return (
+        select(*columns, (-rank).label("score"))
+        .select_from(fts.join(Article, Article.id == fts.c.rowid))
+        .where(fts_name.op("MATCH")(fts5_match(phrases)))
+        .order_by(rank, Article.id)
+    )
+
+
+def _postgresql_query(columns: tuple[Any, ...], phrases: list[tuple[str, ...]]) -> Select[Any]:
+    config: ColumnElement[Any] = literal_column("'simple'::regconfig")
+    tsquery: ColumnElement[Any] = func.phraseto_tsquery(config, " ".join(phrases[0]))
+    for words in phrases[1:]:
+        tsquery = tsquery.op("&&")(func.phraseto_tsquery(config, " ".join(words)))
+    vector: ColumnElement[Any] = literal_column("articles.search_vector")
+    # Weights are set when the vector is built (title A, sapo B, body C); ts_rank's defaults favour A.
+    rank = func.ts_rank(vector, tsquery)
+    return (
+        select(*columns, rank.label("score"))
+        .where(vector.op("@@")(tsquery))
+        .order_by(rank.desc(), Article.id)
+    )

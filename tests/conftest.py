@@ -1,0 +1,77 @@
+"""Shared fixtures. Storage tests run on SQLite files in tmp_path, and also on PostgreSQL when
+PROVNEWS_TEST_PG_URL names a server database the tests may create scratch databases from."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from pipelines.storage import Storage
+
+PG_URL = os.environ.get("PROVNEWS_TEST_PG_URL")
+
+
+@pytest.fixture(params=["sqlite", *(["postgresql"] if PG_URL else [])])
+def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
+    """A URL of a new, empty database (a SQLite file in a folder that does not exist yet)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'provnews.sqlite3'}"
+        return
+    assert PG_URL is not None
+    name = f"provnews_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def storage(db_url: str) -> Iterator[Storage]:
+    with Storage.open(db_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def make_article() -> Callable[..., dict[str, Any]]:
+    """A factory of article rows as the store pipeline hands them to `Storage.upsert_articles`."""
+
+    def make(n: int = 1, **overrides: Any) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "url": f"https://baotest.vn/tin-{n}.html?utm_source=x",
+            "canonical_url": f"https://baotest.vn/tin-{n}.html",
+            "title": f"Tin số {n}",
+            "sapo": "Sapo của bài.",
+            "text": f"Sapo của bài.\n\nNội dung bài số {n}.\n\nNguyễn Văn A",
+            "byline": "Nguyễn Văn A",
+            "authors": ["Nguyễn Văn A"],
+            "published_at": "2024-05-01T08:30:00+07:00",
+            "modified_at": None,
+            "date_source": "meta",
+            "section": "Thời sự",
+            "tags": ["tin"],
+            "images": [{"url": "https://baotest.vn/a.jpg", "caption": "Ảnh"}],
+            "dateline": None,
+            "language": "vi",
+            "family": "post",
+            "fallback": False,
+            "site_id": "baotest",
+            "province": "Tỉnh Thử",
+            "province_old": None,
+            "raw_html": b"<html><body>hello</body></html>",
+            "run_id": None,
+        }
+        row.update(overrides)
+        return row
+
+    return make
