@@ -1,0 +1,54 @@
+"""Every command, option-bearing setting and registry key is documented in the README."""
+
+from __future__ import annotations
+
+import re
+
+import click
+import pytest
+
+from crawler.cli import cli
+from crawler.registry import Site
+from tests.paths import REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def command_paths(group: click.Group, prefix: str = "provnews") -> list[str]:
+    paths = []
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix} {name}"
+        paths.append(path)
+        if isinstance(command, click.Group):
+            paths.extend(command_paths(command, path))
+    return paths
+
+
+def project_settings() -> list[str]:
+    source = (REPO / "crawler" / "settings.py").read_text(encoding="utf-8")
+    return sorted(set(re.findall(r"^(PROVNEWS_[A-Z_]+)\s*=", source, re.M)))
+
+
+@pytest.mark.parametrize("command", command_paths(cli))
+def test_command_is_documented(command: str) -> None:
+    assert f"`{command}" in README, f"{command} is not in the README's Commands table"
+
+
+@pytest.mark.parametrize("setting", project_settings())
+def test_setting_is_documented(setting: str) -> None:
+    assert f"`{setting}`" in README, f"{setting} is not in the README's Configuration table"
+
+
+@pytest.mark.parametrize("key", sorted(Site.model_fields))
+def test_registry_key_is_documented(key: str) -> None:
+    assert re.search(rf"^\s*{key} = ", README, re.M), f"registry key {key} is not in 'Adding a site'"
+
+
+def test_settings_found() -> None:
+    assert "PROVNEWS_DB_URL" in project_settings()
+    assert "provnews db upgrade" in command_paths(cli)
+
+
+def test_readme_shows_the_make_targets() -> None:
+    for target in ("make crawl", "make test", "make demo"):
+        assert target in README
