@@ -12,7 +12,9 @@ from tests.paths import REPO
 BIN = Path(sys.executable).parent
 
 
-def run(args: list[str], *, env: dict[str, str] | None = None, timeout: int = 240) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], *, env: dict[str, str] | None = None, timeout: int = 240
+) -> subprocess.CompletedProcess[str]:
     """Run a console script of this venv from the repository root; output captured as text."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(

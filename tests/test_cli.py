@@ -20,7 +20,10 @@ from tests.paths import shared_file
 from tests.test_encoding import to_cp1258
 
 LAOCAI = "baolaocai.vn/song-dep-tu-nhung-dieu-gian-di-post404649.html"
-CANTHO = "baocantho.com.vn/tap-trung-trien-khai-cac-dot-thanh-tra-kiem-tra-co-trong-tam-trong-diem-nhat-la-cac-linh-vuc-co-ng-a196670.html"
+CANTHO = (
+    "baocantho.com.vn/"
+    "tap-trung-trien-khai-cac-dot-thanh-tra-kiem-tra-co-trong-tam-trong-diem-nhat-la-cac-linh-vuc-co-ng-a196670.html"
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +48,18 @@ def invoke(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-COMMANDS = [[], ["crawl"], ["demo"], ["extract"], ["search"], ["show"], ["export"], ["stats"], ["db"], ["db", "upgrade"]]
+COMMANDS = [
+    [],
+    ["crawl"],
+    ["demo"],
+    ["extract"],
+    ["search"],
+    ["show"],
+    ["export"],
+    ["stats"],
+    ["db"],
+    ["db", "upgrade"],
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "provnews")
@@ -66,8 +80,22 @@ def test_extract_real_pages_one_json_line_each_in_input_order(tmp_path: Path) ->
     lines = [json.loads(line) for line in out.splitlines()]
     assert [Path(x["file"]).name for x in lines] == [Path(CANTHO).name, "listing.html", "laocai.html.gz"]
     cantho, listing, laocai = lines
-    for key in ("url", "canonical_url", "site", "title", "sapo", "text", "authors", "published_at",
-                "modified_at", "section", "tags", "images", "dateline", "language"):
+    for key in (
+        "url",
+        "canonical_url",
+        "site",
+        "title",
+        "sapo",
+        "text",
+        "authors",
+        "published_at",
+        "modified_at",
+        "section",
+        "tags",
+        "images",
+        "dateline",
+        "language",
+    ):
         assert key in cantho and key in laocai
     assert cantho["site"] == "baocantho" and cantho["dateline"] == "CTO"
     assert cantho["published_at"] == "2026-01-08T18:21:00+07:00"
@@ -162,7 +190,9 @@ def test_export_jsonl_and_corpus(db: str, tmp_path: Path, replica: ReplicaServer
     rows = [json.loads(line) for line in out_file.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 18 and "raw_html" not in rows[0]
     corpus = tmp_path / "corpus"
-    code, out = invoke("--db", db, "export", "--format", "corpus", "--out", str(corpus), "--site", "baocantho")
+    code, out = invoke(
+        "--db", db, "export", "--format", "corpus", "--out", str(corpus), "--site", "baocantho"
+    )
     assert code == 0 and "exported 6" in out
     files = sorted(corpus.rglob("*.txt"))
     assert len(files) == 6
@@ -206,7 +236,17 @@ def test_crawl_passes_settings_through(replica: ReplicaServer, tmp_path: Path) -
     db = f"sqlite:///{tmp_path / 's.sqlite3'}"
     # A minimum text length no article reaches: every article is dropped, counted by reason.
     result = run(
-        ["provnews", "--db", db, "crawl", "baolaocai", "--sites-file", str(sites_file), "-s", "PROVNEWS_MIN_TEXT_CHARS=100000"]
+        [
+            "provnews",
+            "--db",
+            db,
+            "crawl",
+            "baolaocai",
+            "--sites-file",
+            str(sites_file),
+            "-s",
+            "PROVNEWS_MIN_TEXT_CHARS=100000",
+        ]
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "'text_too_short': 6" in result.stdout

@@ -48,7 +48,14 @@ def crawled(replica: ReplicaServer, tmp_path_factory: pytest.TempPathFactory) ->
     replica.clear_log()
     second = run(["provnews", "--db", db, "crawl", "--sites-file", str(sites_file)])
     logs2 = {s: replica.request_log(s) for s in replica.site_ids}
-    return {"db": db, "first": first, "second": second, "logs1": logs1, "logs2": logs2, "sites_file": sites_file}
+    return {
+        "db": db,
+        "first": first,
+        "second": second,
+        "logs1": logs1,
+        "logs2": logs2,
+        "sites_file": sites_file,
+    }
 
 
 def article_paths(replica: ReplicaServer, site_id: str) -> set[str]:
@@ -73,7 +80,9 @@ def test_every_article_stored_exactly_once_and_equal_to_ground_truth(
             assert stored is not None, url
             for field in COMPARED:
                 assert stored[field] == expected[field], (url, field)
-            assert [{"url": i["url"], "caption": i["caption"]} for i in stored["images"]] == expected["images"]
+            assert [{"url": i["url"], "caption": i["caption"]} for i in stored["images"]] == expected[
+                "images"
+            ]
         rows = list(storage.iter_articles())
         assert len({r["canonical_url"] for r in rows}) == len(rows)
 
@@ -96,7 +105,9 @@ def test_robots_txt_is_obeyed(crawled: dict, replica: ReplicaServer) -> None:
 
 def test_each_article_page_fetched_once(crawled: dict, replica: ReplicaServer) -> None:
     for site_id in replica.site_ids:
-        fetched = [path for _, path, _ in crawled["logs1"][site_id] if re.search(r"-(post|a)\d+\.html$", path)]
+        fetched = [
+            path for _, path, _ in crawled["logs1"][site_id] if re.search(r"-(post|a)\d+\.html$", path)
+        ]
         assert sorted(fetched) == sorted(article_paths(replica, site_id))
 
 
@@ -133,7 +144,9 @@ def test_max_articles_limits_new_articles_per_site(replica: ReplicaServer, tmp_p
     sites_file = tmp_path / "sites.toml"
     sites_file.write_text(replica.sites_toml(), encoding="utf-8")
     db = f"sqlite:///{tmp_path / 'limited.sqlite3'}"
-    result = run(["provnews", "--db", db, "crawl", "baogialai", "--sites-file", str(sites_file), "--max-articles", "3"])
+    result = run(
+        ["provnews", "--db", db, "crawl", "baogialai", "--sites-file", str(sites_file), "--max-articles", "3"]
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     with Storage.open(db) as storage:
         assert dict(storage.article_counts_by_site()) == {"baogialai": 3}

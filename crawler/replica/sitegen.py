@@ -379,7 +379,9 @@ def ground_truth(model: SiteModel, art: Article, base_url: str) -> dict[str, obj
         "published_at": iso(art.published),
         "modified_at": iso(art.modified) if post else None,
         # The deepest breadcrumb level as shown, as on the real baocantho page ("THỜI SỰ > Cần Thơ").
-        "section": model.subsection_name(art.subsection[1]) if art.subsection else model.section_name(art.section),
+        "section": model.subsection_name(art.subsection[1])
+        if art.subsection
+        else model.section_name(art.section),
         "tags": list(art.tags),
         "images": images,
         "dateline": model.spec.dateline,
