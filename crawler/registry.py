@@ -5,12 +5,24 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+import unicodedata
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-FAMILIES = ("post", "a-id", "yyyymm", "htm-id", "html-id", "generic")
+from crawler.provinces import OLD_PROVINCES, UNIT_OF, UNITS, nfc, unknown_name_message
+
+# CMS families (vietnamese-sites.md §2.1); "legacy" is the old ASP.NET/Liferay CMSs of absorbed papers'
+# archives. Families without a parser of their own are parsed by the generic (whole-page) parser.
+Family = Literal["post", "a-id", "yyyymm", "htm-id", "html-id", "legacy", "generic"]
+FAMILIES: tuple[str, ...] = get_args(Family)
+STATUSES = ("active", "archive", "unknown")
+# load_sites validates with this context: registry entries must name real provinces, while Site objects
+# built in code (tests, tools) may use any name.
+REGISTRY_CONTEXT = {"registry": True}
+_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$")
+_YEARS = re.compile(r"^(\d{4}|…|\?)\s*[-–]\s*(\d{4}|…|\?)$")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITES_FILE = REPO_ROOT / "config" / "sites.toml"
 
@@ -28,7 +40,7 @@ class Site(BaseModel):
     name: str
     province: str
     base_url: str
-    family: Literal["post", "a-id", "yyyymm", "htm-id", "html-id", "generic"]
+    family: Family
     feeds: list[str] = []
     sitemaps: list[str] = []
     listings: list[str] = []
@@ -40,10 +52,80 @@ class Site(BaseModel):
     concurrency: int = Field(default=1, ge=1)
     status: Literal["active", "archive", "unknown"] = "active"
     aliases: list[str] = []
-    province_old: str | None = None
-    years: str | None = None
+    province_old: str | None = Field(default=None, validate_default=True)
+    years: str | None = Field(default=None, validate_default=True)
     verified: bool = True
     note: str | None = None
+
+    @field_validator("province")
+    @classmethod
+    def _unit(cls, value: str, info: ValidationInfo) -> str:
+        value = nfc(value)
+        if _in_registry(info) and value not in UNITS:
+            raise ValueError(unknown_name_message(value, UNITS, "provinces and cities since 2025-07-01"))
+        return value
+
+    @field_validator("province_old")
+    @classmethod
+    def _old_province(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            if info.data.get("status") == "archive":
+                raise ValueError("an archive must name the province its paper served before 2025-07-01")
+            return None
+        value = nfc(value)
+        if _in_registry(info):
+            if value not in UNIT_OF:
+                raise ValueError(unknown_name_message(value, OLD_PROVINCES, "provinces before 2025-07-01"))
+            province = info.data.get("province")
+            if province is not None and UNIT_OF[value] != province:
+                raise ValueError(f"{value} became part of {UNIT_OF[value]}, not {province}")
+        return value
+
+    @field_validator("years")
+    @classmethod
+    def _year_range(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            if info.data.get("status") == "archive":
+                raise ValueError("an archive must give the years it covers, e.g. '2008–2025' or '…–2025'")
+            return None
+        match = _YEARS.match(value.strip())
+        if not match:
+            raise ValueError("must be a year range such as '2008–2025' or '…–2025' (… = not known)")
+        first, last = (None if g in ("…", "?") else int(g) for g in match.groups())
+        if first is not None and last is not None and first > last:
+            raise ValueError(f"the range {first}–{last} runs backwards")
+        return f"{first or '…'}–{last or '…'}"
+
+    @field_validator("aliases")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        hosts = [v.strip().lower() for v in value]
+        bad = [h for h in hosts if not _HOST.match(h)]
+        if bad:
+            raise ValueError(f"must be bare host names (no scheme or path), not {bad}")
+        return hosts
+
+    @field_validator("feeds", "sitemaps", "listings")
+    @classmethod
+    def _urls(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not v.strip() or any(c.isspace() for c in v)]
+        if bad:
+            raise ValueError(f"URLs must be non-empty and without spaces, not {bad}")
+        return value
+
+    @field_validator("dateline")
+    @classmethod
+    def _dateline(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must be the code as printed (e.g. 'GLO'), or left out")
+        return unicodedata.normalize("NFC", value.strip()) if value else None
+
+    @field_validator("verified")
+    @classmethod
+    def _unknown_is_unverified(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("status") == "unknown":
+            raise ValueError("a site whose status is unknown cannot be verified; set verified = false")
+        return value
 
     @field_validator("base_url")
     @classmethod
@@ -75,6 +157,24 @@ class Site(BaseModel):
     def is_article_url(self, url: str) -> bool:
         return re.search(self.article_pattern, url) is not None
 
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        """The canonical host and its aliases: URLs on any of them belong to this site."""
+        return (self.domain, *self.aliases)
+
+    @property
+    def year_range(self) -> tuple[int | None, int | None]:
+        """(first, last) year of an archive; None where not known."""
+        if not self.years:
+            return None, None
+        first, last = self.years.split("–")
+        return (int(first) if first.isdigit() else None, int(last) if last.isdigit() else None)
+
+
+def _in_registry(info: ValidationInfo) -> bool:
+    context: Any = info.context
+    return bool(context and context.get("registry"))
+
 
 def sites_file(path: str | os.PathLike[str] | None = None) -> Path:
     """The registry path: an explicit path, else PROVNEWS_SITES_FILE, else config/sites.toml."""
@@ -97,7 +197,7 @@ def load_sites(path: str | os.PathLike[str] | None = None) -> list[Site]:
     for index, entry in enumerate(data.get("site", []), start=1):
         label = entry.get("id", f"#{index}") if isinstance(entry, dict) else f"#{index}"
         try:
-            sites.append(Site.model_validate(entry))
+            sites.append(Site.model_validate(entry, context=REGISTRY_CONTEXT))
         except ValidationError as exc:
             problems = "; ".join(
                 f"key '{'.'.join(str(p) for p in err['loc']) or '?'}': {err['msg']}" for err in exc.errors()

@@ -1,0 +1,92 @@
+"""`provnews canary`: the live check of the real sites, for a daily cron job."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from crawler.canary import SiteReport, failing, run_canary
+from crawler.cli.sites import SITES_FILE_OPTION
+from crawler.registry import RegistryError, Site, get_site, load_sites
+from crawler.settings import USER_AGENT
+
+MARK = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "skip": "-"}
+
+
+def format_report(report: SiteReport) -> str:
+    """A site's report as text: verdict, each source and each field, with reasons."""
+    verdict = "ok" if report.ok else "FAIL"
+    lines = [f"{report.site} ({report.name}, {report.status}): {verdict}"]
+    for source in report.sources:
+        found = f", {source.article_urls} article URLs" if source.article_urls else ""
+        reason = f": {source.reason}" if source.reason else ""
+        status = f"HTTP {source.http_status}" if source.http_status is not None else "no answer"
+        lines.append(
+            f"  {'ok  ' if source.ok else 'FAIL'} {source.kind:<14} {source.url} ({status}{found}){reason}"
+        )
+    for article in report.articles:
+        trouble = article.error or ", ".join(article.problems)
+        lines.append(
+            f"  {'ok  ' if not trouble else 'FAIL'} {'article':<14} {article.url}"
+            + (f": {trouble}" if trouble else "")
+        )
+    for result in report.fields:
+        lines.append(f"  {MARK[result.state]:<4} {result.field:<14} {result.reason or ''}".rstrip())
+    if report.ok and not report.verified:
+        lines.append("  all checks passed: the entry can be marked verified = true")
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("site_ids", nargs=-1, metavar="[SITE]...")
+@SITES_FILE_OPTION
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per site, one per line.")
+@click.option(
+    "--articles", type=click.IntRange(1, 20), default=3, show_default=True, help="Newest articles checked."
+)
+@click.option(
+    "--timeout", type=click.FloatRange(1, 300), default=20.0, show_default=True, help="Seconds per request."
+)
+@click.option(
+    "--workers", type=click.IntRange(1, 32), default=8, show_default=True, help="Sites checked at once."
+)
+@click.pass_context
+def canary(
+    ctx: click.Context,
+    site_ids: tuple[str, ...],
+    sites_file: str | None,
+    as_json: bool,
+    articles: int,
+    timeout: float,
+    workers: int,
+) -> None:
+    """Check live sites (all registry sites when none are given): robots.txt, every discovery source,
+    and the fields of the newest articles. Exits 1 when an active site, or a site named on the command
+    line, fails; archive and unknown sites are reported but do not alert otherwise. Needs the internet."""
+    try:
+        registry = load_sites(sites_file)
+        chosen: list[Site] = [get_site(i, registry) for i in site_ids] if site_ids else registry
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from exc
+    reports = run_canary(chosen, user_agent=USER_AGENT, articles=articles, timeout=timeout, workers=workers)
+    for report in reports:
+        if as_json:
+            click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        else:
+            click.echo(format_report(report) + "\n")
+    alerts = failing(reports, site_ids)
+    if not as_json:
+        failed = [r.site for r in reports if not r.ok]
+        click.echo(
+            f"canary: {len(reports)} site(s) checked, {len(failed)} failed"
+            + (f": {', '.join(failed)}" if failed else "")
+        )
+        for report in alerts:
+            broken = [f.field for f in report.fields if f.state == "fail" and report.articles]
+            click.echo(
+                f"  ALERT {report.site}: {report.problems[0]}"
+                + (f" [fields: {', '.join(broken)}]" if broken else "")
+            )
+    if alerts:
+        ctx.exit(1)

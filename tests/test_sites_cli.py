@@ -1,0 +1,102 @@
+"""`provnews sites` and `provnews sites check`, on the shipped registry and on broken ones."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from crawler.cli import cli
+from crawler.provinces import UNITS
+from crawler.registry import load_sites
+
+PARTIAL = """
+[[site]]
+id = "baoa"
+name = "Báo A"
+province = "Gia Lai"
+base_url = "https://baoa.vn"
+family = "post"
+article_pattern = '-post\\d+\\.html$'
+"""
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.output
+
+
+def test_sites_check_passes_on_the_shipped_registry() -> None:
+    # The test suite's run of `provnews sites check`, as CI would: the shipped registry must stay valid.
+    code, out = run("sites", "check")
+    assert code == 0, out
+    assert "valid" in out and "34 active" in out
+    assert f"units with an active site: {len(UNITS)}/{len(UNITS)}" in out
+
+
+def test_sites_lists_every_entry_as_a_table() -> None:
+    code, out = run("sites")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split() == ["id", "name", "province", "family", "status", "verified"]
+    registry = load_sites()
+    listed = {
+        line.split()[0]
+        for line in lines[1:]
+        if line.strip() and not line.startswith(f"{len(registry)} sites")
+    }
+    assert listed == {s.id for s in registry}
+    row = next(line for line in lines if line.startswith("baobinhduong "))
+    assert "TP Hồ Chí Minh (← Bình Dương)" in row and "archive" in row
+    row = next(line for line in lines if line.startswith("baocantho "))
+    assert row.split()[-3:] == ["a-id", "active", "yes"]
+    assert lines[-1].startswith(f"{len(registry)} sites (34 active, ")
+
+
+def test_sites_json_has_every_key_and_the_domain() -> None:
+    code, out = run("sites", "--json")
+    assert code == 0
+    entries = {e["id"]: e for e in json.loads(out)}
+    assert len(entries) == len(load_sites())
+    assert entries["hanoimoi"]["province"] == "Hà Nội"
+    assert entries["sggp"]["domain"] == "www.sggp.org.vn"
+    assert entries["baobinhduong"]["province_old"] == "Bình Dương"
+    assert entries["baobinhduong"]["years"] == "…–2025"
+
+
+def test_sites_filters_by_status_and_province() -> None:
+    code, out = run("sites", "--json", "--status", "archive")
+    assert code == 0
+    assert sorted(e["id"] for e in json.loads(out)) == [
+        "baobinhduong",
+        "baohaugiang",
+        "dongkhoi-baovinhlong",
+        "travinh-baovinhlong",
+    ]
+    code, out = run("sites", "--json", "--province", "Cần Thơ")
+    ids = {e["id"] for e in json.loads(out)}
+    assert {"baocantho", "baohaugiang", "baosoctrang"} == ids
+
+
+def test_sites_check_names_site_and_key_of_a_fault(tmp_path: Path) -> None:
+    bad = tmp_path / "sites.toml"
+    bad.write_text(PARTIAL.replace('"Gia Lai"', '"Gia Lái"'), encoding="utf-8")
+    code, out = run("sites", "check", "--sites-file", str(bad), "--partial")
+    assert code == 1
+    assert "site 'baoa': key 'province'" in out and "did you mean 'Gia Lai'" in out
+    code, out = run("sites", "--sites-file", str(bad))
+    assert code == 1 and "key 'province'" in out
+
+
+def test_sites_check_requires_all_34_units_unless_partial(tmp_path: Path) -> None:
+    partial = tmp_path / "sites.toml"
+    partial.write_text(PARTIAL, encoding="utf-8")
+    code, out = run("sites", "check", "--sites-file", str(partial))
+    assert code == 1
+    assert "no active site for 33 of the 34 units" in out and "TP Hồ Chí Minh" in out
+    code, out = run("sites", "check", "--sites-file", str(partial), "--partial")
+    assert code == 0 and "1 sites (1 active, 0 archive, 0 unknown" in out
+    # the group's --sites-file applies to the subcommand too
+    code, out = run("sites", "--sites-file", str(partial), "check", "--partial")
+    assert code == 0 and str(partial) in out
