@@ -9,6 +9,8 @@ from crawler.urls import host_of
 
 # URL shapes of the CMS families (vietnamese-sites.md §2.1), most specific first.
 _URL_FAMILIES = (
+    ("legacy", re.compile(r"\.aspx$|/viewer\.aspx$")),
+    ("one-off", re.compile(r"-postid\d+\.bbg$")),
     ("post", re.compile(r"-post\d+\.html$")),
     ("a-id", re.compile(r"-a\d+\.html$")),
     ("yyyymm", re.compile(r"/\d{6}/[^/]+-[0-9a-f]{5,}/?$")),

@@ -15,7 +15,7 @@ from crawler.provinces import OLD_PROVINCES, UNIT_OF, UNITS, nfc, unknown_name_m
 
 # CMS families (vietnamese-sites.md §2.1); "legacy" is the old ASP.NET/Liferay CMSs of absorbed papers'
 # archives. Families without a parser of their own are parsed by the generic (whole-page) parser.
-Family = Literal["post", "a-id", "yyyymm", "htm-id", "html-id", "legacy", "generic"]
+Family = Literal["post", "a-id", "yyyymm", "htm-id", "html-id", "one-off", "legacy", "generic"]
 FAMILIES: tuple[str, ...] = get_args(Family)
 STATUSES = ("active", "archive", "unknown")
 # load_sites validates with this context: registry entries must name real provinces, while Site objects

@@ -24,6 +24,8 @@ def run_crawl(
     *,
     sites_file: str | None = None,
     max_articles: int | None = None,
+    since: str | None = None,
+    until: str | None = None,
     settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Crawl the given sites (all active ones when empty) and return the final Scrapy stats."""
@@ -34,6 +36,8 @@ def run_crawl(
         site=",".join(site_ids) or None,
         sites_file=sites_file,
         max_articles=max_articles,
+        since=since,
+        until=until,
     )
     process.start()
     return dict(crawler.stats.get_stats()) if crawler.stats else {}

@@ -30,8 +30,20 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.extensions.site_throttle.SiteAutoThrottle": 0,
+    "crawler.extensions.site_lock.SiteLock": 5,  # before RunRecorder: a run records the sites it locked
     "crawler.extensions.run_recorder.RunRecorder": 10,
+    "crawler.extensions.progress.Progress": 20,
     "scrapy.extensions.telnet.TelnetConsole": None,
+}
+DOWNLOADER_MIDDLEWARES = {
+    # RFC 9309 robots.txt (5xx/unreachable: disallow all for now; Crawl-delay) instead of Scrapy's.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.Rfc9309RobotsTxtMiddleware": 100,
+    # Conditional requests for feeds, sitemaps and listings; a 304 ends there.
+    "crawler.middlewares.conditional.ConditionalRequestsMiddleware": 570,
+    # Retry-After and back-off, pausing the whole site, instead of Scrapy's immediate retries.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.polite_retry.PoliteRetryMiddleware": 550,
 }
 
 # Robustness: fail fast on dead servers, cap page sizes (also after decompression), retry a little.
@@ -69,5 +81,28 @@ PROVNEWS_STORE_BATCH = int(os.environ.get("PROVNEWS_STORE_BATCH", "50"))
 PROVNEWS_MIN_TEXT_CHARS = int(os.environ.get("PROVNEWS_MIN_TEXT_CHARS", "150"))
 # Largest page extracted, in bytes; larger pages are dropped with a reason.
 PROVNEWS_MAX_PAGE_BYTES = int(os.environ.get("PROVNEWS_MAX_PAGE_BYTES", str(10 * 1024 * 1024)))
+# Longest extraction of one page, in seconds; slower pages are dropped as extract_timeout (0: no limit).
+PROVNEWS_EXTRACT_TIMEOUT = float(os.environ.get("PROVNEWS_EXTRACT_TIMEOUT", "5"))
 # Keep the raw HTML of each article (compressed) for re-extraction.
 PROVNEWS_KEEP_HTML = os.environ.get("PROVNEWS_KEEP_HTML", "1") not in ("0", "false", "no")
+# How many times a URL that failed (5xx, timeout...) is tried, across runs, before it is given up.
+PROVNEWS_MAX_ATTEMPTS = int(os.environ.get("PROVNEWS_MAX_ATTEMPTS", "5"))
+# Seconds before a failed URL is tried again in a later run; doubled after each further failure.
+PROVNEWS_RETRY_BACKOFF = float(os.environ.get("PROVNEWS_RETRY_BACKOFF", "900"))
+# Within a run: seconds before the first retry of a 5xx or timeout, doubled for each retry.
+PROVNEWS_RETRY_BACKOFF_BASE = float(os.environ.get("PROVNEWS_RETRY_BACKOFF_BASE", "2"))
+# Longest wait honoured in a run (Retry-After, back-off); a longer Retry-After leaves the URL for later.
+PROVNEWS_RETRY_AFTER_MAX = float(os.environ.get("PROVNEWS_RETRY_AFTER_MAX", "120"))
+# Highest robots.txt Crawl-delay honoured, in seconds.
+PROVNEWS_MAX_CRAWL_DELAY = float(os.environ.get("PROVNEWS_MAX_CRAWL_DELAY", "60"))
+# Conditional requests (ETag / Last-Modified) for feeds, sitemaps and listing pages.
+PROVNEWS_CONDITIONAL = os.environ.get("PROVNEWS_CONDITIONAL", "1") not in ("0", "false", "no")
+# Per-site crawl locks; a lock without heartbeat for PROVNEWS_LOCK_STALE seconds is taken over.
+PROVNEWS_LOCK = os.environ.get("PROVNEWS_LOCK", "1") not in ("0", "false", "no")
+PROVNEWS_LOCK_STALE = float(os.environ.get("PROVNEWS_LOCK_STALE", "600"))
+PROVNEWS_LOCK_HEARTBEAT = float(os.environ.get("PROVNEWS_LOCK_HEARTBEAT", "30"))
+# Seconds between saves of a running crawl's counters to its crawl_runs row.
+PROVNEWS_RUN_SAVE_INTERVAL = float(os.environ.get("PROVNEWS_RUN_SAVE_INTERVAL", "30"))
+# Live progress per site: auto (when stderr is a terminal), 1 or 0; and its interval in seconds.
+PROVNEWS_PROGRESS = os.environ.get("PROVNEWS_PROGRESS", "auto")
+PROVNEWS_PROGRESS_INTERVAL = float(os.environ.get("PROVNEWS_PROGRESS_INTERVAL", "5"))

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -106,6 +107,7 @@ class Article(Base):
         Index("ix_articles_site_published", "site_id", "published_at"),
         Index("ix_articles_content_hash", "content_hash"),
         Index("ix_articles_url", "url"),  # `show URL` with the fetched (non-canonical) URL
+        Index("ix_articles_cluster", "cluster_id"),
         # AUTOINCREMENT on SQLite: ids are never reused, so an FTS rowid can never point at a newer article.
         {"sqlite_autoincrement": True},
     )
@@ -139,6 +141,20 @@ class Article(Base):
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    # Near-duplicate cluster: the id of the cluster's first article (its own id when it has no copy).
+    cluster_id: Mapped[int | None] = mapped_column(Integer)
+    minhash: Mapped[bytes | None] = mapped_column(LargeBinary)  # pipelines.neardup signature
+
+
+class NearDupKey(Base):
+    """MinHash band keys of the articles (see `pipelines.neardup`): the candidate lookup for clustering."""
+
+    __tablename__ = "near_dup_keys"
+    # WITHOUT ROWID: the primary key is the table, so each key costs one B-tree entry.
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True, autoincrement=False)
 
 
 class UrlState(Base):
@@ -162,3 +178,29 @@ class UrlState(Base):
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+
+
+class SourceState(Base):
+    """HTTP validators of a discovery page (feed, sitemap, listing page) for conditional requests."""
+
+    __tablename__ = "source_state"
+
+    url_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    site_id: Mapped[str | None] = mapped_column(String(64))
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SiteLockRow(Base):
+    """A site being crawled: which process holds it, and when it last said it was alive."""
+
+    __tablename__ = "site_locks"
+
+    site_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    pid: Mapped[int] = mapped_column(Integer)
+    hostname: Mapped[str] = mapped_column(Text)
+    acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
-from crawler.encoding import decode_html
 from crawler.items import ArticleItem, PageItem
-from crawler.parsers import NotAnArticle, parser_for
+from crawler.limits import ExtractionLimitExceeded, LimitedExtractor
+from crawler.parsers import NotAnArticle
 from crawler.registry import Site, load_sites
 
 if TYPE_CHECKING:
@@ -19,11 +19,15 @@ logger = logging.getLogger(__name__)
 
 
 class ExtractPipeline:
-    def __init__(self, crawler: Crawler, sites: dict[str, Site], max_bytes: int, keep_html: bool) -> None:
+    def __init__(
+        self, crawler: Crawler, sites: dict[str, Site], max_bytes: int, keep_html: bool, timeout: float = 5.0
+    ) -> None:
         self.crawler = crawler
         self.sites = sites
         self.max_bytes = max_bytes
         self.keep_html = keep_html
+        # Pages run in a reused worker process, replaced when one overruns the time limit.
+        self.extractor = LimitedExtractor(timeout=timeout, max_bytes=max_bytes)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -36,7 +40,11 @@ class ExtractPipeline:
             sites,
             crawler.settings.getint("PROVNEWS_MAX_PAGE_BYTES"),
             crawler.settings.getbool("PROVNEWS_KEEP_HTML"),
+            crawler.settings.getfloat("PROVNEWS_EXTRACT_TIMEOUT", 5.0),
         )
+
+    def close_spider(self) -> None:
+        self.extractor.close()
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
@@ -45,11 +53,10 @@ class ExtractPipeline:
         family = site.family if site else "generic"
         stats = self.crawler.stats
         assert stats is not None
-        if len(item.body) > self.max_bytes:
-            raise DropItem(f"page_too_large: {len(item.body)} bytes > {self.max_bytes}: {item.url}")
         try:
-            html = decode_html(item.body, item.content_type)
-            fields = parser_for(family).parse(html, item.url)
+            fields = self.extractor.extract(item.body, item.url, family, item.content_type)
+        except ExtractionLimitExceeded as exc:  # page_too_large, extract_timeout, extract_crashed
+            raise DropItem(f"{exc.reason}: {exc.detail}: {item.url}") from exc
         except NotAnArticle as exc:
             raise DropItem(f"not_article: {exc.reason}: {item.url}") from exc
         except ValueError as exc:  # undecodable or oversized after decompression

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, column, table, text
@@ -26,6 +26,23 @@ def index_articles(conn: Connection, articles: Iterable[tuple[int, str, str | No
         }
         for id_, title, sapo, body in articles
     ]
+    index_folded(conn, folded)
+
+
+def _fold_d(text: str) -> str:
+    return text.replace("đ", "d").replace("Đ", "D")
+
+
+def index_fold(dialect: str) -> Callable[[str], str]:
+    """How text is folded before it is indexed. SQLite's unicode61 tokenizer (remove_diacritics 2)
+    strips every diacritic itself, in C, but đ has no decomposition: Python only maps đ → d, which is
+    ~20x cheaper than folding in Python and gives the same tokens. PostgreSQL's 'simple' config does
+    no folding, so Python folds everything there."""
+    return _fold_d if dialect == "sqlite" else fold_for_search
+
+
+def index_folded(conn: Connection, folded: list[dict[str, Any]]) -> None:
+    """(Re)index rows already folded: dicts with id, title, sapo and body."""
     if not folded:
         return
     if conn.dialect.name == "sqlite":

@@ -10,6 +10,8 @@ from dataclasses import asdict, is_dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any
 
+from crawler.urls import url_identity
+
 VN_TZ = timezone(timedelta(hours=7))  # Asia/Ho_Chi_Minh: fixed +07:00 since 1975, no DST
 TIME_COLUMNS = ("published_at", "modified_at", "first_seen_at", "updated_at", "started_at", "finished_at")
 
@@ -93,7 +95,7 @@ def article_values(row: Mapping[str, Any]) -> dict[str, Any]:
         "site_id": row["site_id"],
         "url": row["url"],
         "canonical_url": canonical,
-        "url_key": sha1_hex(canonical),
+        "url_key": url_identity(canonical),
         "title": unicodedata.normalize("NFC", row["title"]),
         "sapo": row.get("sapo"),
         "text": text,

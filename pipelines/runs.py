@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -42,3 +43,39 @@ def list_runs(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
 def get_run(conn: Connection, run_id: int) -> dict[str, Any] | None:
     row = conn.execute(select(CrawlRun.__table__).where(CrawlRun.id == run_id)).mappings().first()
     return None if row is None else public_dict(row)
+
+
+def reap_stale_runs(conn: Connection, alive: Callable[[int | None, str | None], bool]) -> list[int]:
+    """Mark runs left "running" by a process that is gone as failed (finish reason "crashed")."""
+    query = select(CrawlRun.id, CrawlRun.pid, CrawlRun.hostname, CrawlRun.stats).where(
+        CrawlRun.outcome == "running"
+    )
+    reaped = []
+    for run_id, pid, hostname, stats in conn.execute(query).all():
+        if alive(pid, hostname):
+            continue
+        note = f"process {pid} on {hostname} ended without closing the run (killed or crashed)"
+        stmt = update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.outcome == "running")
+        stmt = stmt.values(
+            outcome="failed", stats={**(stats or {}), "finish_reason": "crashed", "note": note}
+        )
+        if conn.execute(stmt).rowcount == 1:
+            reaped.append(run_id)
+    return reaped
+
+
+def save_progress(conn: Connection, run_id: int, stats: dict[str, Any]) -> None:
+    """Counters of a run still going, so a run that dies keeps a record of what it had done."""
+    stmt = update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.outcome == "running").values(stats=stats)
+    conn.execute(stmt)
+
+
+def finished_runs(conn: Connection, limit: int = 2000) -> list[dict[str, Any]]:
+    """The most recent runs that finished, newest first (id, finished_at, sites)."""
+    query = (
+        select(CrawlRun.id, CrawlRun.finished_at, CrawlRun.sites, CrawlRun.stats)
+        .where(CrawlRun.outcome == "finished")
+        .order_by(CrawlRun.id.desc())
+        .limit(limit)
+    )
+    return [dict(row) for row in conn.execute(query).mappings()]

@@ -64,6 +64,9 @@ def search(
     site: str | None = None,
     since: DateLike = None,
     until: DateLike = None,
+    province: str | None = None,
+    section: str | None = None,
+    author: str | None = None,
     limit: int = 20,
     markers: tuple[str, str] = ("[", "]"),
     snippet_words: int = 30,
@@ -75,7 +78,12 @@ def search(
         raise SearchError(f"nothing to search for in {query!r}: type some words")
     if limit < 1:
         raise SearchError("the limit must be at least 1")
-    filters = article_filters(site, since, until)
+    try:
+        filters = article_filters(
+            site, since, until, province=province, section=section, author=author, dialect=engine.dialect.name
+        )
+    except ValueError as exc:  # a malformed date
+        raise SearchError(f"bad date: {exc}") from exc
     columns = (
         Article.id,
         Article.site_id,

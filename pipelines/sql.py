@@ -6,7 +6,19 @@ from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Connection, Table
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    Text,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from pipelines.db import Article
@@ -33,14 +45,38 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 
 
 def article_filters(
-    site: str | None, since: DateLike = None, until: DateLike = None
+    site: str | None,
+    since: DateLike = None,
+    until: DateLike = None,
+    *,
+    province: str | None = None,
+    section: str | None = None,
+    author: str | None = None,
+    dialect: str = "sqlite",
+    table: Any = Article,
 ) -> list[ColumnElement[bool]]:
-    """WHERE terms for a site and a published_at range (a bare `until` date includes that whole day)."""
+    """WHERE terms for a site, a published_at range (a bare `until` date includes that whole day), a
+    province (current or before the 2025 merger), a section and one of the authors (exact names);
+    `table` may be an alias of Article."""
+    a = table
     terms: list[ColumnElement[bool]] = []
     if site is not None:
-        terms.append(Article.site_id == site)
+        terms.append(a.site_id == site)
+    if province is not None:
+        terms.append(or_(a.province == province, a.province_old == province))
+    if section is not None:
+        terms.append(a.section == section)
+    if author is not None:
+        terms.append(_has_author(a, author, dialect))
     if (start := since_bound(since)) is not None:
-        terms.append(Article.published_at >= start)
+        terms.append(a.published_at >= start)
     if (end := until_bound(until)) is not None:
-        terms.append(Article.published_at < end)
+        terms.append(a.published_at < end)
     return terms
+
+
+def _has_author(a: Any, author: str, dialect: str) -> ColumnElement[bool]:
+    if dialect == "postgresql":
+        return a.authors.op("@>")(func.jsonb_build_array(cast(literal(author), Text)))
+    each = func.json_each(a.authors).table_valued("value")
+    return exists(select(literal_column("1")).select_from(each).where(each.c.value == author))

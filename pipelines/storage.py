@@ -6,20 +6,24 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, func, literal_column, or_, select, true
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, literal_column, or_, select, true
+from sqlalchemy.orm import aliased
 
-from pipelines import migrate, runs, urlstate
-from pipelines.db import Article
+from crawler.urls import url_identity
+from pipelines import health, locks, migrate, runs, urlstate, validators
+from pipelines.db import Article, SiteRow
 from pipelines.engine import make_engine, writer
 from pipelines.migrate import SchemaOutOfDate
-from pipelines.rows import public_dict, sha1_hex
+from pipelines.rows import public_dict
 from pipelines.sql import DateLike, article_filters
 from pipelines.upsert import SiteLike, UpsertResult, upsert_articles, upsert_sites
-from pipelines.urlstate import UrlMark
+from pipelines.urlstate import UrlInfo, UrlMark
+from pipelines.validators import Validators
 
 __all__ = ["SchemaOutOfDate", "Storage", "UpsertResult", "UrlMark"]
 
-_COLUMNS = [c for c in Article.__table__.columns if c.name != "raw_html"]
+_COLUMNS = [c for c in Article.__table__.columns if c.name not in ("raw_html", "minhash")]
+_WITH_HTML = [c for c in Article.__table__.columns if c.name != "minhash"]
 
 
 class Storage:
@@ -68,10 +72,24 @@ class Storage:
         with self._writer.begin() as conn:
             return upsert_sites(conn, sites)
 
-    def upsert_articles(self, rows: Iterable[Mapping[str, Any]]) -> UpsertResult:
-        """Store a batch in one transaction; same canonical URL + same text hash is a no-op."""
+    def upsert_articles(self, rows: Iterable[Mapping[str, Any]], *, refresh: bool = False) -> UpsertResult:
+        """Store a batch in one transaction; same canonical URL + same text hash is a no-op (unless
+        `refresh`: re-extracted metadata is written, no version added). New and changed articles are
+        indexed for search and placed in their near-duplicate cluster."""
         with self._writer.begin() as conn:
-            return upsert_articles(conn, rows)
+            return upsert_articles(conn, rows, refresh=refresh)
+
+    def cluster_of(self, article_id: int) -> list[dict[str, Any]]:
+        """The articles of `article_id`'s near-duplicate cluster (itself included), first stored first."""
+        cluster = select(Article.cluster_id).where(Article.id == article_id).scalar_subquery()
+        query = select(*_COLUMNS).where(Article.cluster_id == cluster).order_by(Article.id)
+        with self._read() as conn:
+            return [public_dict(row) for row in conn.execute(query).mappings()]
+
+    def site_families(self) -> dict[str, str]:
+        """site id → CMS family, from the stored site rows."""
+        with self._read() as conn:
+            return {id_: family for id_, family in conn.execute(select(SiteRow.id, SiteRow.family))}
 
     def mark_url(
         self,
@@ -98,6 +116,58 @@ class Storage:
         with self._writer.begin() as conn:
             runs.finish_run(conn, run_id, outcome, stats)
 
+    def store_batch(
+        self, rows: Iterable[Mapping[str, Any]], marks: Iterable[UrlMark | Mapping[str, Any]]
+    ) -> UpsertResult:
+        """Articles and their URL states in one transaction: a URL is "stored" only with its article."""
+        checked = [urlstate.as_mark(mark) for mark in marks]
+        with self._writer.begin() as conn:
+            result = upsert_articles(conn, rows)
+            urlstate.mark_urls(conn, checked)
+            return result
+
+    def save_validators(self, rows: Iterable[Validators]) -> int:
+        with self._writer.begin() as conn:
+            return validators.save(conn, rows)
+
+    def acquire_site_locks(
+        self, site_ids: list[str], pid: int, hostname: str, stale_after: float
+    ) -> tuple[list[str], dict[str, locks.LockHolder], dict[str, locks.LockHolder]]:
+        """(acquired, refused site -> live holder, taken over -> stale holder); see `pipelines.locks`."""
+        with self._writer.begin() as conn:
+            return locks.acquire(conn, site_ids, pid, hostname, stale_after)
+
+    def heartbeat_site_locks(
+        self, site_ids: list[str], pid: int, hostname: str, run_id: int | None = None
+    ) -> int:
+        with self._writer.begin() as conn:
+            return locks.heartbeat(conn, site_ids, pid, hostname, run_id)
+
+    def release_site_locks(self, site_ids: list[str], pid: int, hostname: str) -> int:
+        with self._writer.begin() as conn:
+            return locks.release(conn, site_ids, pid, hostname)
+
+    def reap_stale_runs(self, stale_after: float) -> list[int]:
+        """Runs left "running" by a dead process become failed/crashed; returns their ids."""
+        with self._writer.begin() as conn:
+            held = locks.holders(conn)
+
+            def alive(pid: int | None, hostname: str | None) -> bool:
+                if pid is None:
+                    return False
+                if hostname == locks.HOSTNAME:
+                    return pid_alive_here(pid)
+                return any(
+                    h.pid == pid and h.hostname == hostname and locks.holder_alive(h, stale_after)
+                    for h in held
+                )
+
+            return runs.reap_stale_runs(conn, alive)
+
+    def save_run_progress(self, run_id: int, stats: dict[str, Any]) -> None:
+        with self._writer.begin() as conn:
+            runs.save_progress(conn, run_id, stats)
+
     # -- reads -------------------------------------------------------------------------------------
     def _read(self) -> Connection:
         return self.engine.connect()
@@ -114,6 +184,25 @@ class Storage:
         with self._read() as conn:
             return {url for row in conn.execute(query) for url in row}
 
+    def site_url_states(self, site_id: str) -> dict[str, UrlInfo]:
+        """URL -> (status, attempts, lastmod, updated_at) of every URL of a site the crawler has met."""
+        with self._read() as conn:
+            return urlstate.site_states(conn, site_id)
+
+    def validators(self, site_ids: Iterable[str]) -> dict[str, Validators]:
+        with self._read() as conn:
+            return validators.load(conn, site_ids)
+
+    def site_locks(self) -> list[locks.LockHolder]:
+        with self._read() as conn:
+            return locks.holders(conn)
+
+    def site_health(
+        self, site_ids: list[str] | None = None, days: int = 28, silent_days: int = 3
+    ) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            return health.site_health(conn, site_ids, days, silent_days)
+
     def runs(self, limit: int = 20) -> list[dict[str, Any]]:
         with self._read() as conn:
             return runs.list_runs(conn, limit)
@@ -124,21 +213,46 @@ class Storage:
 
     def get_article(self, id_or_url: str | int, *, include_html: bool = False) -> dict[str, Any] | None:
         """An article by id, fetched URL or canonical URL; times as +07:00 ISO strings."""
-        columns = list(Article.__table__.columns) if include_html else _COLUMNS
+        columns = _WITH_HTML if include_html else _COLUMNS
         if isinstance(id_or_url, int) or id_or_url.isdigit():
             where: ColumnElement[bool] = Article.id == int(id_or_url)
         else:
-            where = or_(Article.url_key == sha1_hex(id_or_url), Article.url == id_or_url)
+            where = or_(Article.url_key == url_identity(id_or_url), Article.url == id_or_url)
         with self._read() as conn:
             row = conn.execute(select(*columns).where(where).order_by(Article.id).limit(1)).mappings().first()
         return None if row is None else public_dict(row)
 
     def iter_articles(
-        self, site: str | None = None, since: DateLike = None, until: DateLike = None, batch: int = 500
+        self,
+        site: str | None = None,
+        since: DateLike = None,
+        until: DateLike = None,
+        batch: int = 500,
+        *,
+        province: str | None = None,
+        section: str | None = None,
+        author: str | None = None,
+        dedup: bool = False,
+        include_html: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """All matching articles ordered by site, published_at (undated last), id, in constant memory:
-        each batch is a short keyset query, so no cursor or transaction stays open between batches."""
-        base = select(*_COLUMNS).where(*article_filters(site, since, until))
+        each batch is a short keyset query, so no cursor or transaction stays open between batches.
+        `dedup` keeps one article per near-duplicate cluster: the first (lowest id) that matches."""
+        dialect = self.engine.dialect.name
+        options: dict[str, Any] = {
+            "province": province,
+            "section": section,
+            "author": author,
+            "dialect": dialect,
+        }
+        terms = article_filters(site, since, until, **options)
+        if dedup:
+            other = aliased(Article)
+            earlier = [other.cluster_id == Article.cluster_id, other.id < Article.id]
+            earlier += article_filters(site, since, until, **options, table=other)
+            terms.append(~exists(select(other.id).where(*earlier)))
+        columns = _WITH_HTML if include_html else _COLUMNS
+        base = select(*columns).where(*terms)
         after: ColumnElement[bool] = true()
         while True:
             query = base.where(after).order_by(Article.site_id, Article.published_at.nulls_last(), Article.id)
@@ -188,3 +302,10 @@ def _after(site_id: str, published_at: datetime | None, id_: int) -> ColumnEleme
             and_(Article.published_at == published_at, Article.id > id_),
         )
     return or_(Article.site_id > site_id, and_(Article.site_id == site_id, same_site))
+
+
+def pid_alive_here(pid: int) -> bool:
+    """A run of this host is alive while its process is, unless that process is this one (pid reuse)."""
+    import os
+
+    return pid != os.getpid() and locks.pid_alive(pid)

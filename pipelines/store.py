@@ -13,7 +13,7 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 
 from crawler.items import ArticleItem, PageItem
-from pipelines.storage import Storage
+from pipelines.storage import Storage, UrlMark
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -76,21 +76,35 @@ class StorePipeline:
         stats = self.crawler.stats
         assert stats is not None
         run_id = stats.get_value("provnews/run_id")
-        result = self.storage.upsert_articles([article_row(item, run_id) for item in batch])
-        stats.inc_value("provnews/store/new", result.new)
-        stats.inc_value("provnews/store/updated", result.updated)
-        stats.inc_value("provnews/store/unchanged", result.unchanged)
-        self.storage.mark_urls(
-            [
-                {
-                    "url": item.url,
-                    "site_id": item.site_id,
-                    "status": "stored",
-                    "lastmod": item.extra.get("lastmod"),
-                }
-                for item in batch
-            ]
-        )
+        by_site: dict[str, list[ArticleItem]] = {}
+        for item in batch:
+            by_site.setdefault(item.site_id, []).append(item)
+        for site_id, items in by_site.items():
+            # Articles and their "stored" URL states commit together: a crash before the commit leaves
+            # the URLs "discovered", and the next run fetches them again.
+            result = self.storage.store_batch(
+                [article_row(item, run_id) for item in items],
+                [m for item in items for m in self._marks(item)],
+            )
+            for key, value in (
+                ("new", result.new),
+                ("updated", result.updated),
+                ("unchanged", result.unchanged),
+            ):
+                stats.inc_value(f"provnews/store/{key}", value)
+                stats.inc_value(f"provnews/site/{site_id}/{key}", value)
+
+    def _marks(
+        self, item: ArticleItem | PageItem, status: str = "stored", reason: str | None = None
+    ) -> list[UrlMark]:
+        """URL states for an item: its own URL, and the URL that was requested when it was redirected."""
+        spider = self.crawler.spider
+        requested = getattr(spider, "redirected", {}).get(item.url, item.url)
+        lastmods = getattr(spider, "lastmods", {})
+        extra = item.extra.get("lastmod") if isinstance(item, ArticleItem) else item.lastmod
+        lastmod = lastmods.get(requested) or lastmods.get(item.url) or extra
+        urls = dict.fromkeys([item.url, requested])
+        return [UrlMark(url, item.site_id, status, reason, lastmod=lastmod) for url in urls]
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any = None) -> None:
         reason = drop_reason(exception)
@@ -103,4 +117,4 @@ class StorePipeline:
             and isinstance(exception, DropItem)
         ):
             status = "stored" if reason == "duplicate" else "not_article"
-            self.storage.mark_url(item.url, item.site_id, status, reason=str(exception)[:500])
+            self.storage.mark_urls(self._marks(item, status, str(exception)[:500]))

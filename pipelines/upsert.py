@@ -8,14 +8,19 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, select
 
+from pipelines import neardup
+from pipelines.clusters import Signed, assign_clusters
 from pipelines.db import Article, SiteRow, utcnow
-from pipelines.fts import index_articles
+from pipelines.fts import index_fold, index_folded
 from pipelines.rows import article_values
 from pipelines.sql import chunks, upsert_statement
 
-# Columns an update may change; id, url_key and first_seen_at are the article's identity.
+# Columns an update may change; id, url_key and first_seen_at are the article's identity, and the
+# cluster is set by `assign_clusters` after the write.
 _UPDATABLE = tuple(
-    c.name for c in Article.__table__.columns if c.name not in ("id", "url_key", "first_seen_at")
+    c.name
+    for c in Article.__table__.columns
+    if c.name not in ("id", "url_key", "first_seen_at", "cluster_id")
 )
 
 
@@ -96,8 +101,13 @@ def _ensure_sites(conn: Connection, values: Iterable[dict[str, Any]]) -> None:
     conn.execute(upsert_statement(conn, SiteRow.__table__).on_conflict_do_nothing(), list(stubs.values()))
 
 
-def upsert_articles(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> UpsertResult:
-    """Insert new articles, update changed ones in place and reindex both, within the caller's transaction."""
+def upsert_articles(
+    conn: Connection, rows: Iterable[Mapping[str, Any]], *, refresh: bool = False
+) -> UpsertResult:
+    """Insert new articles, update changed ones in place and reindex both, within the caller's transaction.
+
+    A changed text adds the previous content hash to `versions`. With `refresh` (re-extraction), rows
+    whose text is unchanged are rewritten too (new metadata), without adding a version."""
     batch: dict[str, dict[str, Any]] = {}
     for row in rows:
         values = article_values(row)
@@ -108,17 +118,24 @@ def upsert_articles(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> Upse
     _ensure_sites(conn, batch.values())
     existing: dict[str, Any] = {}
     for keys in chunks(list(batch), 500):
-        query = select(Article.url_key, Article.id, Article.content_hash, Article.versions)
+        query = select(Article.url_key, Article.id, Article.content_hash, Article.versions, Article.minhash)
         existing.update({row.url_key: row for row in conn.execute(query.where(Article.url_key.in_(keys)))})
     now = utcnow()
     to_write = []
+    signatures: dict[str, list[int] | None] = {}
     for key, values in batch.items():
         old = existing.get(key)
-        if old is not None and old.content_hash == values["content_hash"]:
-            result.unchanged_ids.append(old.id)
+        same_text = old is not None and old.content_hash == values["content_hash"]
+        if same_text and not refresh:
+            result.unchanged_ids.append(existing[key].id)
             continue
-        versions = [] if old is None else [*(old.versions or []), old.content_hash]
-        to_write.append(values | {"versions": versions, "first_seen_at": now, "updated_at": now})
+        earlier = [] if old is None else list(old.versions or [])
+        versions = earlier if old is None or same_text else [*earlier, old.content_hash]
+        signatures[key] = sig = neardup.signature(values["text"])
+        minhash = neardup.pack(sig) if sig else None
+        to_write.append(
+            values | {"versions": versions, "first_seen_at": now, "updated_at": now, "minhash": minhash}
+        )
     if not to_write:
         return result
     stmt = upsert_statement(conn, Article.__table__)
@@ -127,7 +144,7 @@ def upsert_articles(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> Upse
             index_elements=["url_key"],
             set_={name: stmt.excluded[name] for name in _UPDATABLE},
             # A concurrent writer that already stored this very content must not add a bogus version.
-            where=Article.__table__.c.content_hash != stmt.excluded.content_hash,
+            where=None if refresh else Article.__table__.c.content_hash != stmt.excluded.content_hash,
         ),
         to_write,
     )
@@ -138,5 +155,23 @@ def upsert_articles(conn: Connection, rows: Iterable[Mapping[str, Any]]) -> Upse
         ids.update({key: id_ for key, id_ in conn.execute(query)})
     for key in written:
         (result.updated_ids if key in existing else result.new_ids).append(ids[key])
-    index_articles(conn, [(ids[k], v["title"], v["sapo"], v["text"]) for k, v in written.items()])
+    fold = index_fold(conn.dialect.name)
+    index_folded(
+        conn,
+        [
+            {"id": ids[k], "title": fold(v["title"]), "sapo": fold(v["sapo"] or ""), "body": fold(v["text"])}
+            for k, v in written.items()
+        ],
+    )
+    assign_clusters(
+        conn,
+        [
+            Signed(ids[k], signatures[k], _old_sig(existing[k].minhash) if k in existing else None)
+            for k in written
+        ],
+    )
     return result
+
+
+def _old_sig(blob: bytes | None) -> list[int] | None:
+    return neardup.unpack(blob) if blob else None

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, or_, select
 
+from crawler.urls import url_identity
 from pipelines.db import URL_STATUSES, Article, UrlState, utcnow
 from pipelines.rows import sha1_hex, to_utc
 from pipelines.sql import chunks, upsert_statement
@@ -76,13 +77,13 @@ def _link_articles(conn: Connection, rows: list[dict[str, Any]]) -> None:
     for part in chunks(rows, 500):
         urls = [row["url"] for row in part]
         query = select(Article.id, Article.url, Article.url_key).where(
-            or_(Article.url.in_(urls), Article.url_key.in_([row["url_key"] for row in part]))
+            or_(Article.url.in_(urls), Article.url_key.in_([url_identity(row["url"]) for row in part]))
         )
         found: dict[str, int] = {}
         for id_, url, url_key in conn.execute(query):
             found[url] = found[url_key] = id_
         for row in part:
-            row["article_id"] = found.get(row["url"]) or found.get(row["url_key"])
+            row["article_id"] = found.get(row["url"]) or found.get(url_identity(row["url"]))
 
 
 def url_status(conn: Connection, urls: Iterable[str]) -> dict[str, str]:
@@ -92,3 +93,23 @@ def url_status(conn: Connection, urls: Iterable[str]) -> dict[str, str]:
         query = select(UrlState.url_key, UrlState.status).where(UrlState.url_key.in_(keys))
         found.update({by_key[key]: status for key, status in conn.execute(query)})
     return found
+
+
+class UrlInfo(NamedTuple):
+    """What is known of one URL when a run starts (see `site_states`)."""
+
+    status: str
+    attempts: int
+    lastmod: datetime | None
+    updated_at: datetime
+
+
+def site_states(conn: Connection, site_id: str) -> dict[str, UrlInfo]:
+    """URL -> UrlInfo for every URL of a site in url_state."""
+    query = select(
+        UrlState.url, UrlState.status, UrlState.attempts, UrlState.lastmod, UrlState.updated_at
+    ).where(UrlState.site_id == site_id)
+    return {
+        url: UrlInfo(status, attempts or 0, lastmod, updated)
+        for url, status, attempts, lastmod, updated in conn.execute(query)
+    }

@@ -1,5 +1,6 @@
-"""Shared fixtures. Storage tests run on SQLite files in tmp_path, and also on PostgreSQL when
-PROVNEWS_TEST_PG_URL names a server database the tests may create scratch databases from."""
+"""Shared fixtures. Every storage test runs on a SQLite file in tmp_path and on PostgreSQL: a real server
+that the session starts (initdb/pg_ctl on a unix socket, see tests/pgserver.py), or the server named by
+PROVNEWS_TEST_PG_URL. When no server can be started the PostgreSQL tests fail, saying what to install."""
 
 from __future__ import annotations
 
@@ -13,27 +14,51 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from pipelines.storage import Storage
+from tests.pgserver import PgUnavailable, start_server
 
 PG_URL = os.environ.get("PROVNEWS_TEST_PG_URL")
+# Durability is not what the tests check; these make a scratch server several times faster.
+_TEST_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off"}
 
 
-@pytest.fixture(params=["sqlite", *(["postgresql"] if PG_URL else [])])
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """URL of a PostgreSQL maintenance database on which scratch databases may be created."""
+    if PG_URL:
+        yield PG_URL
+        return
+    try:
+        server = start_server(_TEST_SETTINGS)
+    except PgUnavailable as exc:
+        pytest.fail(f"cannot start PostgreSQL for the tests: {exc}", pytrace=False)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def pg_database(pg_server_url: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped afterwards."""
+    name = f"provnews_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
     """A URL of a new, empty database (a SQLite file in a folder that does not exist yet)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'data' / 'provnews.sqlite3'}"
         return
-    assert PG_URL is not None
-    name = f"provnews_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield request.getfixturevalue("pg_database")
 
 
 @pytest.fixture

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
 
 from pipelines import migrate
 from pipelines.db import Base
 from pipelines.engine import normalise_url
+from pipelines.rows import sha1_hex
 from pipelines.storage import SchemaOutOfDate, Storage
 
-TABLES = {"sites", "articles", "url_state", "crawl_runs", "alembic_version"}
+TABLES = {"sites", "articles", "url_state", "crawl_runs", "alembic_version", "near_dup_keys"}
+HEAD = migrate.head_revision()
 
 
 def test_new_database_is_created_at_head(db_url: str) -> None:
     with Storage.open(db_url) as storage:
-        assert storage.current_revision() == storage.head_revision() == "0001"
+        assert storage.current_revision() == storage.head_revision() == HEAD
         names = set(inspect(storage.engine).get_table_names())
         assert names >= TABLES
         if storage.engine.dialect.name == "sqlite":
@@ -39,6 +43,7 @@ def test_migration_matches_models(storage: Storage) -> None:
         "body_folded",
         "search_vector",
         "ix_articles_search_vector",
+        "published_month",  # SQLite only: generated, for browsing
     }
     with storage.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -65,15 +70,15 @@ def test_unknown_old_revision_is_out_of_date(db_url: str) -> None:
     with pytest.raises(SchemaOutOfDate) as caught:
         Storage.open(db_url)
     message = str(caught.value)
-    assert "0000" in message and "0001" in message and "`provnews db upgrade`" in message
-    assert caught.value.current == "0000" and caught.value.head == "0001"
+    assert "0000" in message and f"needs {HEAD}" in message and "`provnews db upgrade`" in message
+    assert caught.value.current == "0000" and caught.value.head == HEAD
 
 
 def test_tables_without_revision_are_not_silently_migrated(db_url: str) -> None:
     storage = Storage.open(db_url)
     command.stamp(migrate.alembic_config(storage.engine), "base")
     storage.close()
-    with pytest.raises(SchemaOutOfDate, match=r"<none>.*0001.*provnews db upgrade"):
+    with pytest.raises(SchemaOutOfDate, match=rf"<none>.*{HEAD}.*provnews db upgrade"):
         Storage.open(db_url)
 
 
@@ -84,7 +89,7 @@ def test_downgrade_to_base_and_upgrade_again(db_url: str) -> None:
     assert migrate.is_empty(storage.engine)
     storage.upgrade()
     storage.upgrade()  # idempotent at head
-    assert storage.current_revision() == "0001"
+    assert storage.current_revision() == HEAD
     storage.close()
     Storage.open(db_url).close()
 
@@ -102,3 +107,69 @@ def test_url_normalisation() -> None:
     assert normalise_url("data/x.sqlite3") == "sqlite:///data/x.sqlite3"
     assert normalise_url("postgresql://u:p%40ss@db/provnews").startswith("postgresql+psycopg://u:p%40ss@db/")
     assert normalise_url("postgresql+psycopg://db/provnews") == "postgresql+psycopg://db/provnews"
+
+
+def _row(n: int, text_: str) -> dict[str, object]:
+    return {"url": f"https://old.vn/new-{n}.html", "site_id": "old", "title": f"Mới {n}", "text": text_}
+
+
+def _revisions() -> list[str]:
+    """Every revision from the first to head."""
+    scripts = ScriptDirectory.from_config(migrate.alembic_config())
+    return [script.revision for script in reversed(list(scripts.walk_revisions()))]
+
+
+def _insert_0001_article(engine: Engine, n: int, url: str, text_: str) -> None:
+    """An article row as revision 0001 stored it (raw SQL: the models describe head, not 0001)."""
+    now = datetime(2024, 5, 1, tzinfo=UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO sites (id, name, province, base_url, family, status, updated_at) "
+                "SELECT 'old', 'Old', 'Tỉnh', 'https://old.vn/', 'post', 'active', :now "
+                "WHERE NOT EXISTS (SELECT 1 FROM sites WHERE id = 'old')"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO articles (site_id, url, canonical_url, url_key, title, text, authors, tags,"
+                " images, language, family, fallback, content_hash, word_count, versions, first_seen_at,"
+                " updated_at) VALUES ('old', :url, :url, :key, :title, :text, '[]', '[]', '[]', 'vi',"
+                " 'post', false, 'h', 1, '[]', :now, :now)"
+            ),
+            {"url": url, "key": sha1_hex(url), "title": f"Bài {n}", "text": text_, "now": now},
+        )
+
+
+@pytest.mark.parametrize("start", _revisions()[:-1])
+def test_upgrade_from_every_earlier_revision_keeps_data(db_url: str, start: str) -> None:
+    storage = Storage(db_url)
+    storage.upgrade(start)
+    assert storage.current_revision() == start
+    story = " ".join(f"câu chuyện số {i} về tỉnh Gia Lai hôm nay" for i in range(30))
+    if start == "0001":
+        _insert_0001_article(storage.engine, 1, "http://old.vn/a.html", "(GLO) - " + story)
+        _insert_0001_article(
+            storage.engine, 2, "https://old.vn/b.html/", "(TTXVN) - " + story + " Theo TTXVN"
+        )
+    storage.close()
+    with pytest.raises(SchemaOutOfDate, match="provnews db upgrade"):
+        Storage.open(db_url, upgrade=False)
+    storage = Storage(db_url)
+    storage.upgrade()
+    assert storage.current_revision() == HEAD
+    storage.close()
+    with Storage.open(db_url, upgrade=False) as upgraded:
+        if start == "0001":
+            first, second = upgraded.get_article(1), upgraded.get_article(2)
+            assert first is not None and second is not None
+            # Scheme-insensitive keys: the https form finds the article stored under http.
+            assert upgraded.get_article("https://old.vn/a.html")["id"] == 1  # type: ignore[index]
+            assert upgraded.get_article("https://old.vn/b.html")["id"] == 2  # type: ignore[index]
+            assert first["cluster_id"] == second["cluster_id"] == 1  # backfilled near-duplicate cluster
+        # The upgraded schema takes new writes, clustered and searchable.
+        new_id = upgraded.upsert_articles([_row(10, story)]).new_ids[0]
+        new = upgraded.get_article(new_id)
+        assert new is not None and new["cluster_id"] == (1 if start == "0001" else new_id)
+        assert upgraded.count_articles() == (3 if start == "0001" else 1)

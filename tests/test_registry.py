@@ -82,3 +82,21 @@ def test_get_site_lists_known_ids() -> None:
     assert get_site("baocantho", sites).name == "Báo Cần Thơ"
     with pytest.raises(RegistryError, match=r"unknown site 'nope'.*baogialai"):
         get_site("nope", sites)
+
+
+def test_every_registry_family_has_a_parser() -> None:
+    from crawler.parsers import PARSERS
+    from crawler.registry import FAMILIES
+
+    assert set(FAMILIES) == set(PARSERS)
+    assert {s.family for s in load_sites()} <= set(PARSERS)
+
+
+def test_family_guessed_from_url_shapes() -> None:
+    from crawler.families import family_for_url
+
+    assert family_for_url("https://baoyenbai.com.vn/12/345/tin-moi.aspx", []) == "legacy"
+    assert family_for_url("https://baobacninhtv.vn/tin-abc-postid123.bbg", []) == "one-off"
+    assert family_for_url("https://example.vn/x-post1.html", []) == "post"
+    assert family_for_url("https://example.vn/x-a12.html", []) == "a-id"
+    assert family_for_url("https://example.vn/page", []) == "generic"

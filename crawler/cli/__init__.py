@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import click
 
+from crawler.cli.browse import browse
+from crawler.cli.canary import canary
 from crawler.cli.common import DB_OPTION_HELP
 from crawler.cli.crawl import crawl
 from crawler.cli.db import db
 from crawler.cli.demo import demo
+from crawler.cli.evaluate import evaluate_command
 from crawler.cli.export import export
 from crawler.cli.extract import extract
+from crawler.cli.health import health
 from crawler.cli.query import search, show, stats
+from crawler.cli.reextract import reextract
+from crawler.cli.runs import runs
+from crawler.cli.sites import sites
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,7 +30,23 @@ def cli(ctx: click.Context, db_url: str | None) -> None:
     ctx.obj["db_url"] = db_url
 
 
-for command in (crawl, demo, extract, search, show, export, stats, db):
+for command in (
+    crawl,
+    demo,
+    extract,
+    search,
+    show,
+    export,
+    stats,
+    db,
+    sites,
+    canary,
+    reextract,
+    browse,
+    evaluate_command,
+    runs,
+    health,
+):
     cli.add_command(command)
 
 

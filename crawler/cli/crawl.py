@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from datetime import datetime
 
 import click
 
@@ -11,6 +12,8 @@ from crawler.cli.common import db_url, open_storage
 from crawler.registry import RegistryError, load_sites
 from crawler.runner import run_crawl
 from crawler.spiders.news import select_sites
+
+LOCKED_EXIT = 3  # every site asked for is locked by another run
 
 
 def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -30,6 +33,12 @@ def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
 )
 @click.option("--max-articles", type=click.IntRange(min=1), help="Fetch at most N new articles per site.")
 @click.option(
+    "--since",
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Backfill: articles of this day onwards, from the sites' (monthly) sitemaps.",
+)
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Backfill: up to this day (with --since).")
+@click.option(
     "-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting, as scrapy -s."
 )
 @click.pass_context
@@ -38,9 +47,18 @@ def crawl(
     sites: tuple[str, ...],
     sites_file: str | None,
     max_articles: int | None,
+    since: datetime | None,
+    until: datetime | None,
     settings: tuple[str, ...],
 ) -> None:
-    """Crawl SITES (ids from the registry; all active sites when none are given) into the database."""
+    """Crawl SITES (ids from the registry; all active sites when none are given) into the database.
+
+    Exit status: 0 when the run finished, 1 when it failed or was interrupted, 3 when every site
+    asked for is being crawled by another run (its lock is named)."""
+    if until and not since:
+        raise click.UsageError("--until needs --since")
+    if since and until and until < since:
+        raise click.UsageError("--until is before --since")
     try:
         registry = load_sites(sites_file)
         chosen = select_sites(registry, ",".join(sites) or None)
@@ -57,9 +75,19 @@ def crawl(
         overrides["PROVNEWS_SITES_FILE"] = sites_file
     overrides.update(parse_settings(settings))
     stats = run_crawl(
-        [s.id for s in chosen], sites_file=sites_file, max_articles=max_articles, settings=overrides
+        [s.id for s in chosen],
+        sites_file=sites_file,
+        max_articles=max_articles,
+        since=since.date().isoformat() if since else None,
+        until=until.date().isoformat() if until else None,
+        settings=overrides,
     )
-    click.echo(crawl_summary(stats, [s.id for s in chosen]))
+    held = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("provnews/lock/held_by/")}
+    if stats.get("finish_reason") == "locked":
+        holders = "; ".join(f"{site} by {holder}" for site, holder in held.items())
+        click.echo(f"provnews crawl: not started: every site asked for is being crawled: {holders}", err=True)
+        ctx.exit(LOCKED_EXIT)
+    click.echo(crawl_summary(stats, [s.id for s in chosen if s.id not in held]))
     if stats.get("finish_reason") not in ("finished", "closespider_itemcount"):
         ctx.exit(1)
 
@@ -77,6 +105,8 @@ def crawl_summary(stats: dict[str, object], site_ids: list[str]) -> str:
         f"  articles new:      {get('provnews/store/new')}",
         f"  articles updated:  {get('provnews/store/updated')}",
         f"  already stored:    {get('provnews/discovery/skipped_stored')} (not fetched again)",
+        f"  resumed:           {get('provnews/discovery/articles_pending')} (left by earlier runs)",
+        f"  unchanged sources: {get('provnews/conditional/not_modified')} (HTTP 304)",
         f"  robots.txt denied: {get('robotstxt/forbidden')}",
         f"  dropped:           {dropped or 0}",
         f"  finish reason:     {stats.get('finish_reason')}",

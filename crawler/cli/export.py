@@ -1,56 +1,41 @@
-"""`provnews export`: the corpus as JSON lines or as one text file per article."""
+"""`provnews export`: stream stored articles to JSON lines, CSV, Parquet, a text corpus or WARC."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import click
 
 from crawler.cli.common import open_storage
+from crawler.cli.filters import filter_kwargs, filter_options
+from pipelines.exporters import FORMATS, WRITERS, ExportError, corpus_path, corpus_text
 
-
-def corpus_text(article: dict[str, Any]) -> str:
-    """The source-document format: ' date YYYY-MM ' and the text; no prefix when undated."""
-    published = article.get("published_at")
-    prefix = f" date {published[:7]} " if published else ""
-    return prefix + article["text"]
-
-
-def corpus_path(root: Path, article: dict[str, Any]) -> Path:
-    """<site>/<YYYY-MM>/<id>.txt under root; refuses anything that would leave root."""
-    month = (article.get("published_at") or "")[:7] or "undated"
-    path = (root / str(article["site_id"]) / month / f"{int(article['id'])}.txt").resolve()
-    if not path.is_relative_to(root.resolve()):
-        raise click.ClickException(f"refusing to write outside {root}: {path}")
-    return path
+__all__ = ["corpus_path", "corpus_text", "export"]
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "corpus"]), required=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True, help="Output format.")
 @click.option(
-    "--out", "out", required=True, type=click.Path(path_type=Path), help="File (jsonl) or folder (corpus)."
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="File (jsonl, csv, parquet, warc; .warc.gz compresses) or folder (corpus).",
 )
-@click.option("--site", help="Only articles of this site id.")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only articles published on or after DATE.")
+@filter_options
+@click.option("--dedup", is_flag=True, help="Keep one article per near-duplicate cluster (the first stored).")
 @click.pass_context
-def export(ctx: click.Context, fmt: str, out: Path, site: str | None, since: Any) -> None:
-    """Export stored articles, streaming (constant memory)."""
-    count = 0
+def export(ctx: click.Context, fmt: str, out: Path, dedup: bool, **params: Any) -> None:
+    """Export stored articles, streaming (constant memory), with the same filters as search.
+
+    corpus: one UTF-8 .txt per article at <site>/<YYYY-MM>/<id>.txt holding ' date YYYY-MM ' and the text.
+    warc: the stored pages as fetched (WARC resource records), for archivists.
+    """
     with open_storage(ctx) as storage:
-        articles = storage.iter_articles(site=site, since=since.date() if since else None)
-        if fmt == "jsonl":
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with out.open("w", encoding="utf-8") as fh:
-                for article in articles:
-                    fh.write(json.dumps(article, ensure_ascii=False, default=str) + "\n")
-                    count += 1
-        else:
-            out.mkdir(parents=True, exist_ok=True)
-            for article in articles:
-                path = corpus_path(out, article)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(corpus_text(article), encoding="utf-8")
-                count += 1
+        articles = storage.iter_articles(**filter_kwargs(params), dedup=dedup, include_html=fmt == "warc")
+        try:
+            count = WRITERS[fmt](articles, out)
+        except ExportError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(f"exported {count} article(s) to {out}")

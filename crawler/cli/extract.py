@@ -9,9 +9,10 @@ from typing import Any
 
 import click
 
-from crawler.encoding import decode_html
+from crawler.extraction import decode_page
 from crawler.families import family_for_url, site_for_url
-from crawler.parsers import NotAnArticle, parser_for
+from crawler.limits import DEFAULT_TIMEOUT, ExtractionLimitExceeded, LimitedExtractor
+from crawler.parsers import NotAnArticle
 from crawler.registry import RegistryError, load_sites
 from pipelines.validate import problem
 
@@ -31,17 +32,29 @@ def page_url(html: str, path: Path) -> str:
     return path.resolve().as_uri()
 
 
-def extract_file(path: Path, url: str | None, family: str | None, sites: list[Any]) -> dict[str, Any]:
+def extract_file(
+    path: Path,
+    url: str | None,
+    family: str | None,
+    sites: list[Any],
+    extractor: LimitedExtractor | None = None,
+) -> dict[str, Any]:
+    extractor = extractor or LimitedExtractor(timeout=0)
     try:
-        html = decode_html(path.read_bytes())
+        body = path.read_bytes()
+        html = decode_page(body)[0] if url is None else ""
     except (OSError, ValueError) as exc:
         return {"file": str(path), "error": f"cannot read: {exc}"}
     url = url or page_url(html, path)
     site = site_for_url(url, sites)
     try:
-        fields = parser_for(family or family_for_url(url, sites)).parse(html, url)
+        fields = extractor.extract(body, url, family or family_for_url(url, sites))
     except NotAnArticle as exc:
         return {"file": str(path), "url": url, "error": f"not an article: {exc.reason}"}
+    except ExtractionLimitExceeded as exc:  # page_too_large / extract_timeout: the batch goes on
+        return {"file": str(path), "url": url, "error": str(exc)}
+    except ValueError as exc:
+        return {"file": str(path), "url": url, "error": f"cannot read: {exc}"}
     reason = problem(fields)
     if reason:
         return {"file": str(path), "url": url, "error": f"not an article: {reason}"}
@@ -53,12 +66,23 @@ def extract_file(path: Path, url: str | None, family: str | None, sites: list[An
 @click.option("--url", help="The URL the page was fetched from (default: its canonical link).")
 @click.option("--family", help="Parser family to use (default: from the registry or the URL).")
 @click.option("--sites-file", envvar="PROVNEWS_SITES_FILE", help="Site registry used to recognise sites.")
-def extract(files: tuple[Path, ...], url: str | None, family: str | None, sites_file: str | None) -> None:
+@click.option(
+    "--timeout",
+    type=float,
+    envvar="PROVNEWS_EXTRACT_TIMEOUT",
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    help="Seconds one page may take; slower pages give an extract_timeout error line (0: no limit).",
+)
+def extract(
+    files: tuple[Path, ...], url: str | None, family: str | None, sites_file: str | None, timeout: float
+) -> None:
     """Extract saved article pages (raw bytes, gzip read transparently) to JSON lines."""
     try:
         sites = load_sites(sites_file)
     except RegistryError as exc:
         raise click.ClickException(str(exc)) from exc
-    for path in files:
-        result = extract_file(path, url, family, sites)
-        click.echo(json.dumps(result, ensure_ascii=False))
+    with LimitedExtractor(timeout=timeout) as extractor:
+        for path in files:
+            result = extract_file(path, url, family, sites, extractor)
+            click.echo(json.dumps(result, ensure_ascii=False))

@@ -4,29 +4,28 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from typing import Any
 
 import click
 
 from crawler.cli.common import open_storage
+from crawler.cli.filters import filter_kwargs, filter_options
 from pipelines.search import SearchError
 from pipelines.search import search as run_search
 
 
 @click.command()
 @click.argument("query")
-@click.option("--site", help="Only articles of this site id.")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only articles published on or after DATE.")
+@filter_options
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
 @click.pass_context
-def search(
-    ctx: click.Context, query: str, site: str | None, since: object, limit: int, as_json: bool
-) -> None:
-    """Full-text search, accent-insensitive (`ha noi` finds `Hà Nội`); quoted phrases work."""
-    since_date = since.date() if since is not None else None  # type: ignore[attr-defined]
+def search(ctx: click.Context, query: str, limit: int, as_json: bool, **params: Any) -> None:
+    """Full-text search, accent-insensitive (`ha noi` finds `Hà Nội`); quoted phrases work; ranked, with
+    a highlighted snippet per hit."""
     with open_storage(ctx) as storage:
         try:
-            hits = run_search(storage, query, site=site, since=since_date, limit=limit)
+            hits = run_search(storage, query, limit=limit, **filter_kwargs(params))
         except SearchError as exc:
             raise click.ClickException(str(exc)) from exc
     if as_json:

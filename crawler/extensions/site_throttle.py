@@ -21,9 +21,10 @@ class SiteAutoThrottle(AutoThrottle):
         key, slot = self._get_slot(request, spider)
         if slot is None or key is None:
             return
-        floor = float(
-            self.crawler.settings.getdict("DOWNLOAD_SLOTS").get(key, {}).get("delay", self.mindelay)
-        )
+        # The downloader's per-slot settings: the registry's delay, raised by a robots.txt Crawl-delay.
+        engine = self.crawler.engine
+        per_slot = engine.downloader.per_slot_settings if engine is not None else {}
+        floor = float(per_slot.get(key, {}).get("delay", self.mindelay))
         self._floor = floor
         super()._response_downloaded(response, request, spider)
 

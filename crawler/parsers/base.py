@@ -7,7 +7,8 @@ import re
 from datetime import datetime
 from typing import ClassVar
 
-from crawler.parsers.body import Body, extract_body, is_boilerplate
+from crawler.legacy_page import repair_legacy_html
+from crawler.parsers.body import Body, extract_body, in_junk_box, is_boilerplate, scrub
 from crawler.parsers.fields import ArticleFields, NotAnArticle
 from crawler.parsers.page import Page
 from crawler.text import (
@@ -36,8 +37,12 @@ class ArticleParser:
     date_css: ClassVar[tuple[str, ...]] = ()  # visible date text, day-first
     section_css: ClassVar[tuple[str, ...]] = ()
     tags_css: ClassVar[str | None] = None
+    # The lead is the body's first paragraph when it is all bold (<p><strong>…</strong></p>), as on
+    # baodaklak, baotuyenquang and baocaobang.
+    sapo_strong_lead: ClassVar[bool] = False
 
     def parse(self, html: str, url: str) -> ArticleFields:
+        html, legacy = repair_legacy_html(html)  # before any cleaning (TCVN3 "ư" is a soft hyphen)
         page = Page(html, url)
         title = self.title(page)
         body, fallback = self.body(page)
@@ -54,7 +59,7 @@ class ArticleParser:
         dateline, _ = split_dateline(lead)
         published, source = self.published(page)
         modified = self.modified(page)
-        return ArticleFields(
+        fields = ArticleFields(
             url=url,
             canonical_url=self.canonical_url(page),
             title=title,
@@ -72,7 +77,9 @@ class ArticleParser:
             language=page.language,
             family=self.family,
             fallback=fallback,
+            encoding_repair=legacy,
         )
+        return fields
 
     # -- fields -------------------------------------------------------------------------------
     def title(self, page: Page) -> str | None:
@@ -109,9 +116,24 @@ class ArticleParser:
         for query in self.sapo_css:
             text = page.first_text(query)
             if text:
-                text = _GOOGLE_NEWS_PREFIX.sub("", text).strip()
+                text = scrub(_GOOGLE_NEWS_PREFIX.sub("", text))
                 if text and not is_boilerplate(text):
                     return text
+        if self.sapo_strong_lead and paragraphs:
+            return self.strong_lead(page, paragraphs[0])
+        return None
+
+    def strong_lead(self, page: Page, first: str) -> str | None:
+        """``first`` when the container's first text paragraph is entirely bold."""
+        node = page.first_node(*self.body_css)
+        if node is None:
+            return None
+        for p in node.css("p"):
+            text = clean_text(" ".join(p.xpath(".//text()").getall()))
+            if not text:
+                continue
+            bold = clean_text(" ".join(p.xpath("(.//strong|.//b)//text()").getall()))
+            return first if bold == text and scrub(text) == first else None
         return None
 
     def assemble(self, sapo: str | None, body: Body) -> list[str]:
@@ -157,10 +179,13 @@ class ArticleParser:
 
     def visible_date(self, page: Page) -> datetime | None:
         for query in self.date_css:
-            text = page.first_text(query)
-            parsed = parse_vn_datetime(text) if text else None
-            if parsed:
-                return parsed
+            for node in page.sel.css(query):
+                if in_junk_box(node.root):
+                    continue  # a related-news list or the footer carries other dates
+                text = clean_text(" ".join(node.xpath(".//text()").getall()))
+                parsed = parse_vn_datetime(text) if text else None
+                if parsed:
+                    return parsed
         return None
 
     def modified(self, page: Page) -> datetime | None:
@@ -179,12 +204,11 @@ class ArticleParser:
             levels = page.texts(query)
             if levels:
                 return levels[-1]  # the deepest breadcrumb level
-        return page.meta("article:section")
+        return page.meta("article:section") or _jsonld_breadcrumb(page)
 
     def tags(self, page: Page) -> list[str]:
-        if self.tags_css:
-            found = [clean_text(t.lstrip("#")) for t in page.texts(self.tags_css)]
-        else:
+        found = [clean_text(t.lstrip("#")) for t in page.texts(self.tags_css)] if self.tags_css else []
+        if not found:
             keywords = page.meta("article:tag", "news_keywords") or ""
             found = [clean_text(t) for t in keywords.split(",")]
         unique: list[str] = []
@@ -192,6 +216,19 @@ class ArticleParser:
             if tag and tag not in unique:
                 unique.append(tag)
         return unique
+
+
+def _jsonld_breadcrumb(page: Page) -> str | None:
+    """The last level of a JSON-LD BreadcrumbList, if the page has one."""
+    for obj in page.jsonld():
+        items = obj.get("itemListElement") if obj.get("@type") == "BreadcrumbList" else None
+        if isinstance(items, list) and items and isinstance(items[-1], dict):
+            last = items[-1]
+            item = last.get("item")
+            name = last.get("name") or (item.get("name") if isinstance(item, dict) else None)
+            if isinstance(name, str) and clean_text(name):
+                return clean_text(name)
+    return None
 
 
 def _as_str(value: object) -> str | None:

@@ -19,7 +19,7 @@ from crawler.text import clean_text
 _JUNK_TOKEN = re.compile(
     r"^(rennab|sda.*|ads?|ad-.*|adv.*|advert.*|banner.*|amn_.*|qc|quangcao.*|box-related.*|related.*|.*-related"
     r"|.*relate|tinlienquan|lienquan.*|tin-lien-quan|social.*|share.*|sharing|fb-.*|zalo.*|gg-news|google-news"
-    r"|article__tags|tags?|comment.*|print.*|fyi|readmore|xem-them)$"
+    r"|article__tags|tags?|comment.*|print.*|fyi|readmore|xem-them|.*[_-](?:social|share|sharing))$"
 )
 _JUNK_TAGS = (
     "script",
@@ -36,13 +36,31 @@ _JUNK_TAGS = (
 )
 _RIGHT_ALIGNED = re.compile(r"text-align\s*:\s*right", re.I)
 _CENTRED = re.compile(r"text-align\s*:\s*center", re.I)
+# Boxes listing other articles (or the site footer) whose dates are not the article's.
+_OTHER_ARTICLES = re.compile(
+    r"relate|lienquan|lien-quan|tinkhac|tin-khac|other-news|othernews|more-news|cung-chuyen-muc|comment|footer"
+)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I)
 _BOILERPLATE = re.compile(
     r"^(?:Theo dõi .{0,60}?trên\s*(?:Google News)?|Tin liên quan:?|Xem thêm:?|Có thể bạn quan tâm:?"
     r"|Đọc thêm:?|Cùng chuyên mục:?|Bình luận:?|Gửi Mail tòa soạn|Chia sẻ(?: bài viết)?:?|In bài viết"
     r"|(?:\{\w+\}\s*)+)$",
     re.I,
 )
-_FREEZE_BANNER = re.compile(r"tạm ngừng cập nhật|ngừng cập nhật thông tin", re.I)
+# The banner absorbed papers put on their frozen archives (baobinhduong.vn since 2025-07-01), whole or
+# split over two blocks: "… trang web tạm ngừng cập nhật thông tin …" / "… địa bàn Bình Dương (cũ) sẽ
+# được cập nhật trên báo Sài Gòn Giải Phóng".
+_FREEZE_BANNER = re.compile(
+    r"tạm ngừng cập nhật|ngừng cập nhật thông tin|\(cũ\) sẽ được cập nhật trên (?:báo|trang)", re.I
+)
+# Site header lines that some templates put inside the article column (baolaichau).
+_HEADER_LINE = re.compile(r"^Hotline\b.{0,80}Đọc báo in$", re.I)
+# Leaked template placeholders ("{title} {publish} {head}", baoquangtri) and injected anti-copy blobs
+# (long base64-like tokens, baothanhhoa, baophutho): never text, wherever they sit in a paragraph.
+_PLACEHOLDER = re.compile(r"\{[A-Za-z_]\w{0,30}\}")
+_BLOB = re.compile(
+    r"(?<![\w+/=])(?=[A-Za-z0-9+/=]*\d)(?=[A-Za-z0-9+/=]*[a-z])(?=[A-Za-z0-9+/=]*[A-Z])[A-Za-z0-9+/]{32,}={0,2}(?![\w+/=])"
+)
 _TEXT_TAGS = {"p", "head", "item", "cell", "quote", "code"}
 
 _CONFIG = use_config()
@@ -60,7 +78,20 @@ class Body:
 
 
 def is_boilerplate(paragraph: str) -> bool:
-    return bool(_BOILERPLATE.match(paragraph)) or bool(_FREEZE_BANNER.search(paragraph))
+    return (
+        bool(_BOILERPLATE.match(paragraph))
+        or bool(_FREEZE_BANNER.search(paragraph))
+        or bool(_HEADER_LINE.match(paragraph))
+    )
+
+
+def scrub(paragraph: str) -> str:
+    """A paragraph without template placeholders and anti-copy blobs ("" if nothing else was there)."""
+    if "{" in paragraph:
+        paragraph = _PLACEHOLDER.sub(" ", paragraph)
+    if len(paragraph) >= 32:
+        paragraph = _BLOB.sub(" ", paragraph)
+    return clean_text(paragraph)
 
 
 def extract_body(
@@ -80,7 +111,7 @@ def extract_body(
     for img in root.iter("img", "picture", "source"):
         img.drop_tree() if img.getparent() is not None else None
     paragraphs = block_paragraphs(root) if scoped else trafilatura_paragraphs(root)
-    body.paragraphs = [p for p in paragraphs if not is_boilerplate(p)]
+    body.paragraphs = [p for p in (scrub(p) for p in paragraphs) if p and not is_boilerplate(p)]
     return body
 
 
@@ -96,8 +127,26 @@ def _drop_junk(root: etree._Element) -> None:
             continue
         if el.getparent() is None:
             continue  # already removed with an ancestor
-        if el.tag in _JUNK_TAGS or any(_JUNK_TOKEN.match(t) for t in _tokens(el)) or _is_link_box(el):
+        if (
+            el.tag in _JUNK_TAGS
+            or any(_JUNK_TOKEN.match(t) for t in _tokens(el))
+            or _is_link_box(el)
+            or _hidden(el)
+        ):
             el.drop_tree()
+
+
+def in_junk_box(el: etree._Element) -> bool:
+    """Inside a related-news, ad, comment or footer box (a date there is another article's or the site's)."""
+    for anc in el.iterancestors():
+        if anc.tag == "footer" or any(_OTHER_ARTICLES.search(t) for t in _tokens(anc)):
+            return True
+    return False
+
+
+def _hidden(el: etree._Element) -> bool:
+    """Never rendered: the hidden attribute or an inline display:none (anti-copy text, template leftovers)."""
+    return el.get("hidden") is not None or bool(_HIDDEN_STYLE.search(el.get("style", "")))
 
 
 def _is_link_box(el: etree._Element) -> bool:

@@ -46,6 +46,7 @@ class ArticleFields:
     language: str = "vi"
     family: str = "generic"
     fallback: bool = False  # whole-page trafilatura ran because the family's selectors found nothing
+    encoding_repair: str | None = None  # legacy font encoding converted to Unicode ("TCVN3", "VNI")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,164 @@
+"""Database benchmark: ingest a synthetic corpus through `Storage.upsert_articles` (full-text index and
+near-duplicate clustering included), then time typical searches; prints one JSON line of figures.
+
+    python -m benchmarks.db_bench --engine sqlite --articles 1000000
+    python -m benchmarks.db_bench --engine postgresql --articles 100000   # a throwaway local server
+
+The corpus is generated in a separate process (one core) so the figure is the storage layer's rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from benchmarks.db_corpus import Corpus, percentile
+from pipelines.search import search
+from pipelines.storage import Storage
+
+QUERIES: list[tuple[str, dict[str, Any]]] = [
+    ("ha noi", {}),
+    ("Gia Lai", {}),
+    ('"dak lak"', {}),
+    ("thanh hoa", {"site": "bao05"}),
+    ("duong lam", {}),
+    ("Nguyễn Văn Thành", {}),
+    ('"tran thi thuy"', {"since": "2025-01-01"}),
+    ("sam son", {"since": "2024-06-01", "until": "2024-06-30"}),
+    ("hue", {"province": "Huế"}),
+    ("lao cai", {"section": "Kinh tế"}),
+    ("phu quoc du", {}),
+    ("ca mau", {"author": "Lê Văn Hoà"}),
+]
+
+
+def _produce(queue: Any, count: int, batch: int) -> None:
+    rows: list[dict[str, Any]] = []
+    for row in Corpus().stream(count):
+        rows.append(row)
+        if len(rows) == batch:
+            queue.put(rows)
+            rows = []
+    queue.put(rows)
+    queue.put(None)
+
+
+def _batches(count: int, batch: int) -> Iterator[list[dict[str, Any]]]:
+    queue: Any = multiprocessing.get_context("fork").Queue(maxsize=8)
+    producer = multiprocessing.get_context("fork").Process(target=_produce, args=(queue, count, batch))
+    producer.start()
+    while (rows := queue.get()) is not None:
+        if rows:
+            yield rows
+    producer.join()
+
+
+def db_size(storage: Storage) -> int:
+    with storage.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            return int(conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one())
+        pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+        return int(pages) * int(conn.exec_driver_sql("PRAGMA page_size").scalar_one())
+
+
+def ingest(storage: Storage, count: int, batch: int) -> dict[str, Any]:
+    started = time.perf_counter()
+    done, last_report = 0, started
+    for rows in _batches(count, batch):
+        storage.upsert_articles(rows)
+        done += len(rows)
+        if time.perf_counter() - last_report > 30:
+            last_report = time.perf_counter()
+            rate = done / (last_report - started)
+            print(f"  {done} articles, {rate:.0f}/s", file=sys.stderr, flush=True)
+    elapsed = time.perf_counter() - started
+    if storage.engine.dialect.name == "sqlite":
+        with storage.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    else:
+        with storage.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE articles"))
+    size = db_size(storage)
+    return {
+        "articles": done,
+        "ingest_seconds": round(elapsed, 1),
+        "ingest_per_second": round(done / elapsed),
+        "db_bytes": size,
+        "mb_per_1000_articles": round(size / done * 1000 / 1e6, 2),
+    }
+
+
+def time_searches(storage: Storage, rounds: int) -> dict[str, Any]:
+    for query, filters in QUERIES:  # warm the caches once: the figures are for a running service
+        search(storage, query, limit=20, **filters)
+    times: list[float] = []
+    per_query: dict[str, list[float]] = {}
+    hits: dict[str, int] = {}
+    for _ in range(rounds):
+        for query, filters in QUERIES:
+            started = time.perf_counter()
+            found = search(storage, query, limit=20, **filters)
+            elapsed = (time.perf_counter() - started) * 1000
+            times.append(elapsed)
+            label = query + (f" {filters}" if filters else "")
+            per_query.setdefault(label, []).append(elapsed)
+            hits[label] = len(found)
+    return {
+        "search_queries": len(times),
+        "search_median_ms": round(statistics.median(times), 1),
+        "search_p95_ms": round(percentile(times, 0.95), 1),
+        "per_query_median_ms": {k: round(statistics.median(v), 1) for k, v in per_query.items()},
+        "hits": hits,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--articles", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=10, help="times each query is run")
+    parser.add_argument("--db", help="database URL to use instead of a fresh one (must be empty)")
+    parser.add_argument("--keep", action="store_true", help="keep the SQLite file")
+    args = parser.parse_args()
+    server = None
+    workdir = Path(tempfile.mkdtemp(prefix="provnews-bench-", dir=os.environ.get("BENCH_DIR", "/tmp")))
+    if args.db:
+        url = args.db
+    elif args.engine == "sqlite":
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    else:
+        from tests.pgserver import start_server
+
+        server = start_server({"shared_buffers": "512MB", "max_wal_size": "4GB"})
+        url = server.url
+    try:
+        with Storage.open(url) as storage:
+            figures: dict[str, Any] = {"engine": storage.engine.dialect.name}
+            figures |= ingest(storage, args.articles, args.batch)
+            figures |= time_searches(storage, args.rounds)
+        print(json.dumps(figures, ensure_ascii=False))
+    finally:
+        if server is not None:
+            server.stop()
+        if not args.keep:
+            for path in workdir.glob("*"):
+                path.unlink()
+            workdir.rmdir()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""`provnews runs` and `provnews runs show ID`: the crawl runs and what each did."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import click
+
+from crawler.cli.common import open_storage
+
+
+def outcome_label(run: dict[str, Any]) -> str:
+    """The outcome as a person reads it: a run closed by a later one after its process died is "crashed"."""
+    reason = (run.get("stats") or {}).get("finish_reason")
+    if run["outcome"] == "failed" and reason == "crashed":
+        return "crashed"
+    return str(run["outcome"])
+
+
+def duration(run: dict[str, Any]) -> str:
+    if not run.get("finished_at"):
+        return "-"
+    seconds = int(
+        (
+            datetime.fromisoformat(run["finished_at"]) - datetime.fromisoformat(run["started_at"])
+        ).total_seconds()
+    )
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _total(mapping: Any) -> int:
+    return sum(v for v in (mapping or {}).values() if isinstance(v, int))
+
+
+@click.group(invoke_without_command=True)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1), help="How many runs.")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
+@click.pass_context
+def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """The last crawl runs, newest first: when, how long, outcome, sites, pages and articles."""
+    if ctx.invoked_subcommand is not None:
+        return
+    with open_storage(ctx) as storage:
+        rows = storage.runs(limit=limit)
+    if as_json:
+        for run in rows:
+            click.echo(json.dumps(run, ensure_ascii=False, default=str))
+        return
+    if not rows:
+        click.echo("no crawl runs yet")
+        return
+    click.echo(
+        f"{'id':>5}  {'started (+07:00)':<19}  {'took':>7}  {'outcome':<11}  {'pages':>6}  {'new':>5}  "
+        f"{'upd':>4}  {'drop':>4}  {'err':>4}  sites"
+    )
+    for run in rows:
+        s = run.get("stats") or {}
+        sites = ",".join(run.get("sites") or []) or "-"
+        click.echo(
+            f"{run['id']:>5}  {run['started_at'][:19].replace('T', ' '):<19}  {duration(run):>7}  "
+            f"{outcome_label(run):<11}  {s.get('pages_fetched', 0):>6}  {s.get('articles_new', 0):>5}  "
+            f"{s.get('articles_updated', 0):>4}  {_total(s.get('dropped')):>4}  "
+            f"{_total(s.get('errors')):>4}  "
+            f"{sites if len(sites) <= 40 else sites[:37] + '...'}"
+        )
+
+
+@runs.command()
+@click.argument("run_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="The run as one JSON object.")
+@click.pass_context
+def show(ctx: click.Context, run_id: int, as_json: bool) -> None:
+    """Everything recorded about run RUN_ID: command, sites, counters per site, drops and errors."""
+    with open_storage(ctx) as storage:
+        run = storage.get_run(run_id)
+    if run is None:
+        raise click.ClickException(f"no crawl run {run_id}")
+    if as_json:
+        click.echo(json.dumps(run, ensure_ascii=False, indent=2, default=str))
+        return
+    s = run.get("stats") or {}
+    lines = [
+        f"run {run['id']}: {outcome_label(run)}"
+        + (f" ({s['finish_reason']})" if s.get("finish_reason") not in (None, run["outcome"]) else ""),
+        f"  command:   {run['command']}",
+        f"  process:   pid {run.get('pid')} on {run.get('hostname')}",
+        f"  started:   {run['started_at']}",
+        f"  finished:  {run.get('finished_at') or '-'} (took {duration(run)})",
+        f"  sites:     {', '.join(run.get('sites') or []) or '-'}",
+        f"  pages:     {s.get('pages_fetched', 0)} fetched, "
+        f"{s.get('not_modified', 0)} unchanged sources (304)",
+        f"  articles:  {s.get('articles_new', 0)} new, {s.get('articles_updated', 0)} updated, "
+        f"{s.get('articles_unchanged', 0)} unchanged, "
+        f"{s.get('pending_resumed', 0)} resumed from earlier runs",
+        f"  dropped:   {_kv(s.get('dropped'))}",
+        f"  errors:    {_kv(s.get('errors'))}",
+        f"  urls:      {_kv(s.get('urls'))}",
+        f"  robots:    {s.get('robots_denied', 0)} denied; "
+        f"Retry-After honoured {s.get('retry_after', 0)} times",
+    ]
+    if s.get("note"):
+        lines.append(f"  note:      {s['note']}")
+    per_site = s.get("sites") or {}
+    if per_site:
+        lines.append(f"  {'site':<20} {'pages':>6} {'new':>5} {'updated':>7} {'304':>4}")
+        for site_id, c in sorted(per_site.items()):
+            lines.append(
+                f"  {site_id:<20} {c.get('pages', 0):>6} {c.get('new', 0):>5} {c.get('updated', 0):>7} "
+                f"{c.get('not_modified', 0):>4}"
+            )
+    click.echo("\n".join(lines))
+
+
+def _kv(mapping: Any) -> str:
+    if not mapping:
+        return "none"
+    return ", ".join(f"{k} {v}" for k, v in sorted(mapping.items()))

@@ -1,0 +1,94 @@
+"""Near-duplicate clusters, kept up to date at insert: each article joins the cluster of its most similar
+earlier copy, or starts its own (cluster_id = its own id). Every copy keeps its own row."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, bindparam, delete, select, tuple_, update
+
+from pipelines import neardup
+from pipelines.db import Article, NearDupKey
+from pipelines.sql import chunks, upsert_statement
+
+
+@dataclass
+class Signed:
+    """An article just written: its id, new signature and the signature it had before (updates)."""
+
+    id: int
+    sig: list[int] | None
+    old_sig: list[int] | None = None
+
+
+@dataclass
+class _Candidate:
+    id: int
+    cluster_id: int
+    sig: list[int]
+
+
+def assign_clusters(conn: Connection, articles: Sequence[Signed]) -> dict[int, int]:
+    """Set cluster_id and band keys of `articles` (in order, so a batch can hold several copies of one
+    story) within the caller's transaction; returns {article id: cluster id}."""
+    if not articles:
+        return {}
+    _drop_keys(conn, [(key, a.id) for a in articles if a.old_sig for key in neardup.band_keys(a.old_sig)])
+    keys = {a.id: neardup.band_keys(a.sig) if a.sig else [] for a in articles}
+    by_key = _stored_candidates(conn, {k for ks in keys.values() for k in ks})
+    clusters: dict[int, int] = {}
+    for article in articles:
+        best: tuple[float, int] | None = None
+        seen: set[int] = set()
+        for key in keys[article.id]:
+            for cand in by_key.get(key, []):
+                if cand.id == article.id or cand.id in seen or article.sig is None:
+                    continue
+                seen.add(cand.id)
+                score = neardup.similarity(article.sig, cand.sig)
+                if score >= neardup.THRESHOLD and (
+                    best is None or (-score, cand.cluster_id) < (-best[0], best[1])
+                ):
+                    best = (score, cand.cluster_id)
+        cluster = best[1] if best else article.id
+        clusters[article.id] = cluster
+        if article.sig is not None:  # later articles of the batch may be copies of this one
+            for key in keys[article.id]:
+                by_key.setdefault(key, []).append(_Candidate(article.id, cluster, article.sig))
+    stmt = update(Article).where(Article.id == bindparam("b_id")).values(cluster_id=bindparam("b_cluster"))
+    conn.execute(stmt, [{"b_id": id_, "b_cluster": c} for id_, c in clusters.items()])
+    rows = [{"key": key, "article_id": id_} for id_, ks in keys.items() for key in ks]
+    if rows:
+        conn.execute(upsert_statement(conn, NearDupKey.__table__).on_conflict_do_nothing(), rows)
+    return clusters
+
+
+def _drop_keys(conn: Connection, pairs: list[tuple[int, int]]) -> None:
+    for part in chunks(pairs, 400):
+        conn.execute(delete(NearDupKey).where(tuple_(NearDupKey.key, NearDupKey.article_id).in_(list(part))))
+
+
+def _stored_candidates(conn: Connection, keys: Iterable[int]) -> dict[int, list[_Candidate]]:
+    found: dict[int, list[_Candidate]] = {}
+    query = select(NearDupKey.key, Article.id, Article.cluster_id, Article.minhash).join(
+        Article, Article.id == NearDupKey.article_id
+    )
+    for part in chunks(sorted(keys), 500):
+        for key, id_, cluster_id, blob in conn.execute(query.where(NearDupKey.key.in_(part))):
+            if blob is not None:
+                found.setdefault(key, []).append(_Candidate(id_, cluster_id or id_, neardup.unpack(blob)))
+    return found
+
+
+def backfill(conn: Connection, batch: int = 500) -> int:
+    """Sign and cluster every article in id order (after a migration); returns how many were signed."""
+    query = select(Article.id, Article.text).order_by(Article.id).limit(batch)
+    last, count = 0, 0
+    while rows := conn.execute(query.where(Article.id > last)).all():
+        signed = [Signed(id_, neardup.signature(text)) for id_, text in rows]
+        stmt = update(Article).where(Article.id == bindparam("b_id")).values(minhash=bindparam("b_sig"))
+        conn.execute(stmt, [{"b_id": s.id, "b_sig": neardup.pack(s.sig) if s.sig else None} for s in signed])
+        assign_clusters(conn, signed)
+        count, last = count + len(rows), rows[-1][0]
+    return count

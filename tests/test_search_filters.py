@@ -1,0 +1,100 @@
+"""Search filters (province, section, author, date range) and the `provnews search` command, on both
+engines: snippets, --json, and hostile input answered with a message, never a traceback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from crawler.cli import cli
+from pipelines.search import search
+from pipelines.storage import Storage
+
+MakeArticle = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def corpus(storage: Storage, make_article: MakeArticle) -> Storage:
+    storage.upsert_articles(
+        [
+            make_article(
+                1,
+                title="Hà Nội mở rộng đường vành đai",
+                text="Thành phố Hà Nội khởi công đường vành đai. Người dân hòa vào niềm vui chung.",
+                province="Hà Nội",
+                section="Thời sự",
+                authors=["Nguyễn Văn A"],
+                published_at="2024-03-10T09:00:00+07:00",
+            ),
+            make_article(
+                2,
+                site_id="baogialai",
+                title="Gia Lai: thuý và hoà",
+                text="Chị Thúy ở Gia Lai bán lúa ở chợ gần Hà Nội, hoà mình với mùa vụ.",
+                province="Gia Lai",
+                province_old="Bình Định",
+                section="Kinh tế",
+                authors=["Trần Thị B", "Nguyễn Văn A"],
+                published_at="2024-05-20T23:30:00+07:00",
+            ),
+        ]
+    )
+    return storage
+
+
+def ids(hits: list[Any]) -> list[int]:
+    return [hit.id for hit in hits]
+
+
+def test_filters(corpus: Storage) -> None:
+    assert ids(search(corpus, "ha noi", province="Gia Lai")) == [2]
+    assert ids(search(corpus, "ha noi", province="Bình Định")) == [2]  # the pre-2025 province
+    assert ids(search(corpus, "ha noi", section="Thời sự")) == [1]
+    assert set(ids(search(corpus, "ha noi", author="Nguyễn Văn A"))) == {1, 2}
+    assert ids(search(corpus, "ha noi", author="Trần Thị B")) == [2]
+    assert ids(search(corpus, "ha noi", author="Trần")) == []
+    assert ids(search(corpus, "ha noi", since="2024-05-20", until="2024-05-20")) == [2]  # 23:30 local
+    assert ids(search(corpus, "ha noi", until="2024-05-19")) == [1]
+    assert ids(search(corpus, "ha noi", site="baogialai", section="Kinh tế")) == [2]
+
+
+def test_tone_mark_placements_match_each_other(corpus: Storage) -> None:
+    assert ids(search(corpus, "thúy")) == [2] and ids(search(corpus, "thuý")) == [2]
+    assert ids(search(corpus, "hoà vào")) == [1] and ids(search(corpus, "hòa mình")) == [2]
+
+
+def run(db_url: str, *args: str) -> Any:
+    return CliRunner().invoke(cli, ["--db", db_url, *args], catch_exceptions=False)
+
+
+def test_cli_search_text_and_json(corpus: Storage, db_url: str) -> None:
+    result = run(db_url, "search", "ha noi", "--province", "Hà Nội")
+    assert result.exit_code == 0, result.output
+    assert "[1]" in result.output and "[Hà Nội]" in result.output and "baogialai" not in result.output
+    result = run(db_url, "search", '"ban lua"', "--json", "--author", "Trần Thị B", "--until", "2024-12-31")
+    assert result.exit_code == 0, result.output
+    (line,) = result.output.splitlines()
+    hit = json.loads(line)
+    assert hit["id"] == 2 and "[bán lúa]" in hit["snippet"] and hit["site_id"] == "baogialai"
+    assert set(hit) >= {"id", "site_id", "title", "url", "published_at", "snippet", "score"}
+    assert run(db_url, "search", "khong co dau").output.strip() == "no articles found"
+
+
+@pytest.mark.parametrize(
+    "query", ['"unbalanced', "-du", "*", "NEAR(a b)", "a OR b", "'; DROP TABLE articles; --", '""', "title:x"]
+)
+def test_cli_hostile_queries(corpus: Storage, db_url: str, query: str) -> None:
+    result = CliRunner().invoke(cli, ["--db", db_url, "search", "--", query])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    assert result.exit_code == 0 or result.output.startswith("Error: ")
+    assert corpus.count_articles() == 2
+
+
+def test_cli_bad_date_is_a_usage_error(corpus: Storage, db_url: str) -> None:
+    result = CliRunner().invoke(cli, ["--db", db_url, "search", "ha noi", "--since", "10/05/2024"])
+    assert result.exit_code == 2 and "Invalid value for '--since'" in result.output

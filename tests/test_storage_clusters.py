@@ -1,0 +1,101 @@
+"""Near-duplicate clusters computed at insert, and versions of updated articles, on both engines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pipelines import neardup
+from pipelines.storage import Storage
+
+MakeArticle = Callable[..., dict[str, Any]]
+
+STORY = " ".join(
+    f"Đoạn {i}: UBND tỉnh Gia Lai họp bàn kế hoạch phát triển nông nghiệp, thủy lợi, giao thông {2020 + i}."
+    for i in range(25)
+)
+OTHER = " ".join(
+    f"Phần {i}: Đội bóng Hoàng Anh thắng trận thứ {i} trên sân Pleiku trước hàng nghìn cổ động viên."
+    for i in range(25)
+)
+
+
+def wire_copy(text: str) -> str:
+    return "(TTXVN) - " + text.replace("Đoạn 3:", "Mục 3:") + "\n\nTheo TTXVN"
+
+
+def test_signature_properties() -> None:
+    a, b, c = neardup.signature(STORY), neardup.signature(wire_copy(STORY)), neardup.signature(OTHER)
+    assert a is not None and b is not None and c is not None
+    assert neardup.similarity(a, b) >= 0.7 > 0.1 > neardup.similarity(a, c)
+    assert neardup.unpack(neardup.pack(a)) == a
+    assert neardup.signature("quá ngắn để phân cụm") is None
+    # Stable across processes and runs: CPython hashes int tuples without a per-process salt.
+    assert neardup.band_keys(a) == neardup.band_keys(neardup.signature(STORY) or [])
+    assert hash((1, 2, 3)) == 529344067295497451
+
+
+def test_copies_across_papers_form_one_cluster(storage: Storage, make_article: MakeArticle) -> None:
+    original = storage.upsert_articles([make_article(1, text=STORY)]).new_ids[0]
+    unrelated = storage.upsert_articles([make_article(2, text=OTHER)]).new_ids[0]
+    copies = storage.upsert_articles(
+        [
+            make_article(3, site_id="baokhac", text=wire_copy(STORY), title="Gia Lai họp bàn"),
+            make_article(4, site_id="baothu3", text=wire_copy(STORY) + " Thêm một câu."),
+        ]
+    ).new_ids
+    clusters = {a["id"]: a["cluster_id"] for a in storage.iter_articles()}
+    assert clusters[original] == original and clusters[unrelated] == unrelated
+    assert all(clusters[i] == original for i in copies)
+    members = storage.cluster_of(copies[1])
+    assert [m["id"] for m in members] == [original, *copies]
+    assert {m["site_id"] for m in members} == {"baotest", "baokhac", "baothu3"}  # own rows, own provenance
+    assert len({m["canonical_url"] for m in members}) == 3
+
+
+def test_copies_within_one_batch(storage: Storage, make_article: MakeArticle) -> None:
+    ids = storage.upsert_articles(
+        [make_article(1, text=STORY), make_article(2, text=wire_copy(STORY)), make_article(3, text=OTHER)]
+    ).new_ids
+    clusters = {a["id"]: a["cluster_id"] for a in storage.iter_articles()}
+    assert clusters[ids[1]] == clusters[ids[0]] == ids[0] and clusters[ids[2]] == ids[2]
+
+
+def test_dedup_keeps_the_first_of_each_cluster_among_the_filtered(
+    storage: Storage, make_article: MakeArticle
+) -> None:
+    storage.upsert_articles(
+        [make_article(1, site_id="a", text=STORY), make_article(2, site_id="a", text=OTHER)]
+    )
+    storage.upsert_articles([make_article(3, site_id="b", text=wire_copy(STORY))])
+    assert sorted(a["title"] for a in storage.iter_articles(dedup=True)) == ["Tin số 1", "Tin số 2"]
+    assert [a["title"] for a in storage.iter_articles(site="b", dedup=True)] == ["Tin số 3"]
+    assert len(list(storage.iter_articles(dedup=False))) == 3
+
+
+def test_update_moves_an_article_out_of_its_cluster(storage: Storage, make_article: MakeArticle) -> None:
+    first, copy = storage.upsert_articles(
+        [make_article(1, text=STORY), make_article(2, text=wire_copy(STORY))]
+    ).new_ids
+    assert storage.get_article(copy)["cluster_id"] == first  # type: ignore[index]
+    before = storage.get_article(copy)
+    result = storage.upsert_articles([make_article(2, text=OTHER)])
+    assert result.updated_ids == [copy]
+    after = storage.get_article(copy)
+    assert after is not None and before is not None
+    assert after["cluster_id"] == copy and after["first_seen_at"] == before["first_seen_at"]
+    assert after["versions"] == [before["content_hash"]] and after["text"] == OTHER
+    # ... and back: it joins the story's cluster again.
+    storage.upsert_articles([make_article(2, text=wire_copy(STORY))])
+    again = storage.get_article(copy)
+    assert again is not None and again["cluster_id"] == first
+    assert again["versions"] == [before["content_hash"], after["content_hash"]]
+
+
+def test_refresh_rewrites_metadata_without_a_version(storage: Storage, make_article: MakeArticle) -> None:
+    article_id = storage.upsert_articles([make_article(1)]).new_ids[0]
+    result = storage.upsert_articles([make_article(1, title="Tiêu đề mới", section="Kinh tế")], refresh=True)
+    assert result.updated_ids == [article_id]
+    article = storage.get_article(article_id)
+    assert article is not None and article["title"] == "Tiêu đề mới" and article["section"] == "Kinh tế"
+    assert article["versions"] == []
