@@ -27,7 +27,8 @@ from scrapy.utils.gz import gunzip
 
 from crawler.discovery import Link, listing_page_url, page_links, parse_feed, parse_sitemap
 from crawler.encoding import decode_html
-from crawler.parsers import ArticleFields, NotAnArticle, parser_for
+from crawler.extraction import extract_page
+from crawler.parsers import ArticleFields, NotAnArticle
 from crawler.registry import Site
 from crawler.text import parse_iso_datetime
 from crawler.urls import host_of, normalize_url
@@ -365,8 +366,7 @@ class SiteCanary:
         check.error = check.error or self._off_site(fetched)
         if check.error is None:
             try:
-                html = decode_html(fetched.body, fetched.content_type)
-                fields = parser_for(self.site.family).parse(html, url)
+                fields = extract_page(fetched.body, url, self.site.family, fetched.content_type)
             except NotAnArticle as exc:
                 check.error = f"not an article: {exc.reason}"
             except ValueError as exc:  # undecodable body

@@ -54,7 +54,7 @@ _MAX_STRAY_BYTES = 5000
 _COMMON_SYMBOLS = frozenset("“”‘’–—…•·©®°«»€£¥§¶±×÷™\u00a0\u2009\u200b\ufeff½¼¾²³µ")
 
 
-def _gunzip(body: bytes) -> bytes:
+def gunzip_if_compressed(body: bytes) -> bytes:
     """Decompress (possibly nested) gzip, refusing output beyond :data:`MAX_DECOMPRESSED_BYTES`."""
     for _ in range(3):
         if not body.startswith(_GZIP_MAGIC):
@@ -172,7 +172,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     ``<meta>``) competes with UnicodeDammit's pick and Windows-1258 / Windows-1252 / detwingled UTF-8,
     and the most plausible Vietnamese decoding wins (ties go to the declaration).
     """
-    data = _gunzip(body)
+    data = gunzip_if_compressed(body)
     for bom, enc in _BOMS:
         if data.startswith(bom):
             return unicodedata.normalize("NFC", data[len(bom) :].decode(enc, errors="replace"))

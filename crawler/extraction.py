@@ -6,7 +6,7 @@ benchmarks, so they all extract alike.
 
 from __future__ import annotations
 
-from crawler.encoding import _gunzip, decode_html
+from crawler.encoding import decode_html, gunzip_if_compressed
 from crawler.legacy_page import could_be_legacy, repair_legacy_html
 from crawler.parsers import ArticleFields, parser_for
 
@@ -21,7 +21,7 @@ def decode_page(body: bytes, content_type: str | None = None) -> tuple[str, str 
     html = decode_html(body, content_type)
     if not could_be_legacy(html):
         return html, None
-    for candidate in (html, _gunzip(body).decode("latin-1")):
+    for candidate in (html, gunzip_if_compressed(body).decode("latin-1")):
         repaired, detected = repair_legacy_html(candidate)
         if detected:
             return repaired, detected

@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.encoding import decode_html
+from crawler.extraction import extract_page
 from crawler.items import ArticleItem
-from crawler.parsers import NotAnArticle, parser_for
+from crawler.parsers import NotAnArticle
 from pipelines.normalize import normalize_article
 from pipelines.rows import article_values, to_utc
 from pipelines.sql import DateLike
@@ -40,8 +40,7 @@ def rebuild_row(article: Mapping[str, Any], family: str, min_text_chars: int = 1
     if not raw:
         raise ValueError("no_stored_page")
     try:
-        html = decode_html(raw)
-        fields = parser_for(family).parse(html, article["url"])
+        fields = extract_page(raw, article["url"], family)
     except NotAnArticle as exc:
         raise ValueError(f"not_article: {exc.reason}") from exc
     except ValueError as exc:
