@@ -84,7 +84,11 @@ def show(ctx: click.Context, run_id: int, as_json: bool) -> None:
     s = run.get("stats") or {}
     lines = [
         f"run {run['id']}: {outcome_label(run)}"
-        + (f" ({s['finish_reason']})" if s.get("finish_reason") not in (None, run["outcome"]) else ""),
+        + (
+            f" ({s['finish_reason']})"
+            if s.get("finish_reason") not in (None, run["outcome"], outcome_label(run))
+            else ""
+        ),
         f"  command:   {run['command']}",
         f"  process:   pid {run.get('pid')} on {run.get('hostname')}",
         f"  started:   {run['started_at']}",
