@@ -33,6 +33,12 @@ def compare_with_truth(storage: Storage, truth: dict[str, dict[str, Any]]) -> tu
     return exact, problems
 
 
+def sample_query(title: str) -> str:
+    """Two words of a title, written without accents, to show accent-insensitive search."""
+    words = [w for w in title.split() if w.isalpha()]
+    return fold_for_search(" ".join(words[-2:] if len(words) >= 2 else words))
+
+
 @click.command()
 @click.option(
     "--articles",
@@ -72,7 +78,7 @@ def demo(articles: int, db_file: Path) -> None:
             click.echo(f"  {line}")
         first = next(storage.iter_articles(), None)
         if first:
-            query = fold_for_search(" ".join(first["title"].split()[:2]))
+            query = sample_query(first["title"])
             hits = search(storage, query, limit=3)
             click.echo(f'\nsample search: provnews --db {db_url} search "{query}"')
             for hit in hits:
