@@ -34,6 +34,19 @@ def assign_clusters(conn: Connection, articles: Sequence[Signed]) -> dict[int, i
     story) within the caller's transaction; returns {article id: cluster id}."""
     if not articles:
         return {}
+    clusters, keys = plan_clusters(conn, articles)
+    stmt = update(Article).where(Article.id == bindparam("b_id")).values(cluster_id=bindparam("b_cluster"))
+    conn.execute(stmt, [{"b_id": id_, "b_cluster": c} for id_, c in clusters.items()])
+    save_keys(conn, keys)
+    return clusters
+
+
+def plan_clusters(
+    conn: Connection, articles: Sequence[Signed]
+) -> tuple[dict[int, int], dict[int, list[int]]]:
+    """The cluster of each article ({id: cluster id}) and its band keys ({id: keys}), without writing
+    either (the caller stores them, e.g. with the article row); the old keys of updated articles are
+    dropped. The articles need not be written yet: candidates are read from `near_dup_keys`."""
     _drop_keys(conn, [(key, a.id) for a in articles if a.old_sig for key in neardup.band_keys(a.old_sig)])
     keys = {a.id: neardup.band_keys(a.sig) if a.sig else [] for a in articles}
     by_key = _stored_candidates(conn, {k for ks in keys.values() for k in ks})
@@ -56,12 +69,19 @@ def assign_clusters(conn: Connection, articles: Sequence[Signed]) -> dict[int, i
         if article.sig is not None:  # later articles of the batch may be copies of this one
             for key in keys[article.id]:
                 by_key.setdefault(key, []).append(_Candidate(article.id, cluster, article.sig))
-    stmt = update(Article).where(Article.id == bindparam("b_id")).values(cluster_id=bindparam("b_cluster"))
-    conn.execute(stmt, [{"b_id": id_, "b_cluster": c} for id_, c in clusters.items()])
-    rows = [{"key": key, "article_id": id_} for id_, ks in keys.items() for key in ks]
-    if rows:
-        conn.execute(upsert_statement(conn, NearDupKey.__table__).on_conflict_do_nothing(), rows)
-    return clusters
+    return clusters, keys
+
+
+def save_keys(conn: Connection, keys: dict[int, list[int]]) -> None:
+    """Store the band keys of articles ({id: keys}, from `plan_clusters`)."""
+    rows = [(key, id_) for id_, ks in keys.items() for key in ks]
+    if not rows:
+        return
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("INSERT OR IGNORE INTO near_dup_keys (key, article_id) VALUES (?, ?)", rows)
+    else:
+        stmt = upsert_statement(conn, NearDupKey.__table__).on_conflict_do_nothing()
+        conn.execute(stmt, [{"key": key, "article_id": id_} for key, id_ in rows])
 
 
 def _drop_keys(conn: Connection, pairs: list[tuple[int, int]]) -> None:
@@ -86,7 +106,8 @@ def backfill(conn: Connection, batch: int = 500) -> int:
     query = select(Article.id, Article.text).order_by(Article.id).limit(batch)
     last, count = 0, 0
     while rows := conn.execute(query.where(Article.id > last)).all():
-        signed = [Signed(id_, neardup.signature(text)) for id_, text in rows]
+        sigs = neardup.signatures([text for _, text in rows])
+        signed = [Signed(id_, sig) for (id_, _), sig in zip(rows, sigs, strict=True)]
         stmt = update(Article).where(Article.id == bindparam("b_id")).values(minhash=bindparam("b_sig"))
         conn.execute(stmt, [{"b_id": s.id, "b_sig": neardup.pack(s.sig) if s.sig else None} for s in signed])
         assign_clusters(conn, signed)

@@ -56,6 +56,12 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # 64 MB of page cache (default 2 MB): the url_key, date and near-duplicate indexes are written at
+    # random places, and a million articles' indexes no longer fit the default cache.
+    cursor.execute("PRAGMA cache_size=-65536")
+    # Checkpoint the WAL every 64 MB instead of every 4 MB: a batch of articles writes several MB, so the
+    # default copied (and synced) the WAL into the database after nearly every commit.
+    cursor.execute("PRAGMA wal_autocheckpoint=16384")
     cursor.close()
 
 

@@ -1,4 +1,11 @@
-"""Keeping the full-text index in step with `articles` (folded text written by Python on both engines)."""
+"""Keeping the full-text index in step with `articles` (folded text written by Python on both engines).
+
+SQLite: `articles_fts` is an external-content FTS5 table over the view `articles_fts_source` (migration
+0004), which shows each article's title, sapo and text with đ → d, the only folding the unicode61
+tokenizer (remove_diacritics 2) does not do itself. The index holds no second copy of the text. A row
+is removed from the index by rowid *before* the article row changes (FTS5 reads the indexed text back
+through the view), and inserted with the same folded values the view shows.
+"""
 
 from __future__ import annotations
 
@@ -15,21 +22,8 @@ _PG_ARTICLES = table(
 )
 
 
-def index_articles(conn: Connection, articles: Iterable[tuple[int, str, str | None, str]]) -> None:
-    """(Re)index (id, title, sapo, text) tuples inside the caller's transaction."""
-    folded: list[dict[str, Any]] = [
-        {
-            "id": id_,
-            "title": fold_for_search(title),
-            "sapo": fold_for_search(sapo or ""),
-            "body": fold_for_search(body),
-        }
-        for id_, title, sapo, body in articles
-    ]
-    index_folded(conn, folded)
-
-
-def _fold_d(text: str) -> str:
+def fold_d(text: str) -> str:
+    """SQLite's folding before indexing; the view `articles_fts_source` applies the same in SQL."""
     return text.replace("đ", "d").replace("Đ", "D")
 
 
@@ -38,42 +32,69 @@ def index_fold(dialect: str) -> Callable[[str], str]:
     strips every diacritic itself, in C, but đ has no decomposition: Python only maps đ → d, which is
     ~20x cheaper than folding in Python and gives the same tokens. PostgreSQL's 'simple' config does
     no folding, so Python folds everything there."""
-    return _fold_d if dialect == "sqlite" else fold_for_search
+    return fold_d if dialect == "sqlite" else fold_for_search
 
 
-def index_folded(conn: Connection, folded: list[dict[str, Any]]) -> None:
-    """(Re)index rows already folded: dicts with id, title, sapo and body."""
-    if not folded:
-        return
+def index_articles(conn: Connection, articles: Iterable[tuple[int, str, str | None, str]]) -> None:
+    """(Re)index (id, title, sapo, text) tuples inside the caller's transaction. On SQLite the tuples
+    must be the articles as stored (an indexed row is removed through the view, then re-added)."""
+    rows = list(articles)
     if conn.dialect.name == "sqlite":
-        _delete_sqlite(conn, [row["id"] for row in folded])
-        insert = "INSERT INTO articles_fts(rowid, title, sapo, text) VALUES (:id, :title, :sapo, :body)"
-        conn.execute(text(insert), folded)
-    elif conn.dialect.name == "postgresql":
-        stmt = (
-            _PG_ARTICLES.update()
-            .where(_PG_ARTICLES.c.id == bindparam("b_id"))
-            .values(
-                title_folded=bindparam("b_title"),
-                sapo_folded=bindparam("b_sapo"),
-                body_folded=bindparam("b_body"),
-            )
-        )
-        conn.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in folded])
-    else:
-        raise NotImplementedError(f"full-text search is not implemented for {conn.dialect.name}")
+        delete_from_index(conn, [id_ for id_, *_ in rows])
+        insert_into_index(conn, [(i, fold_d(t), fold_d(s or ""), fold_d(b)) for i, t, s, b in rows])
+        return
+    index_folded(
+        conn,
+        [
+            {
+                "id": id_,
+                "title": fold_for_search(title),
+                "sapo": fold_for_search(sapo or ""),
+                "body": fold_for_search(body),
+            }
+            for id_, title, sapo, body in rows
+        ],
+    )
 
 
-def _delete_sqlite(conn: Connection, ids: Sequence[int]) -> None:
+def insert_into_index(conn: Connection, rows: Sequence[tuple[int, str, str, str]]) -> None:
+    """SQLite: index (id, title, sapo, text) rows folded with `fold_d` that are not indexed yet."""
+    if rows:
+        insert = "INSERT INTO articles_fts (rowid, title, sapo, text) VALUES (?, ?, ?, ?)"
+        conn.exec_driver_sql(insert, list(rows))
+
+
+def delete_from_index(conn: Connection, ids: Sequence[int]) -> None:
+    """SQLite: remove articles from the index; call it while their rows still hold the indexed text."""
     stmt = text("DELETE FROM articles_fts WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True))
     for start in range(0, len(ids), 500):
         conn.execute(stmt, {"ids": list(ids[start : start + 500])})
 
 
+def index_folded(conn: Connection, folded: list[dict[str, Any]]) -> None:
+    """PostgreSQL: set the folded columns (dicts with id, title, sapo and body already folded), from
+    which the generated `search_vector` follows."""
+    if not folded:
+        return
+    if conn.dialect.name != "postgresql":
+        raise NotImplementedError(f"folded columns exist on PostgreSQL only, not {conn.dialect.name}")
+    stmt = (
+        _PG_ARTICLES.update()
+        .where(_PG_ARTICLES.c.id == bindparam("b_id"))
+        .values(
+            title_folded=bindparam("b_title"),
+            sapo_folded=bindparam("b_sapo"),
+            body_folded=bindparam("b_body"),
+        )
+    )
+    conn.execute(stmt, [{f"b_{k}": v for k, v in row.items()} for row in folded])
+
+
 def rebuild_index(conn: Connection, batch: int = 500) -> int:
     """Re-fold every article into the index (after a change to the folding rules); returns the count."""
     if conn.dialect.name == "sqlite":
-        conn.execute(text("DELETE FROM articles_fts"))
+        conn.exec_driver_sql("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+        return int(conn.exec_driver_sql("SELECT count(*) FROM articles").scalar_one())
     query = text("SELECT id, title, sapo, text FROM articles WHERE id > :last ORDER BY id LIMIT :batch")
     count, last = 0, 0
     while rows := [tuple(row) for row in conn.execute(query, {"last": last, "batch": batch})]:

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import struct
+from collections.abc import Sequence
+
+import numpy as np
 
 SHINGLE = 5
 BINS = 32
@@ -24,6 +27,7 @@ MIN_SHINGLES = 24  # shorter texts are not clustered: too few shingles to tell c
 MAX_WORDS = 300  # the start of a text is enough to recognise a copy, and keeps inserts fast
 EMPTY = (1 << 63) - 1  # no smaller than any hash (signed 64-bit): an empty bin
 _PACK = struct.Struct(f"<{BINS}q")
+assert BINS & (BINS - 1) == 0  # bins are picked with a bit mask in `signatures`
 
 
 class _WordIds(dict[str, int]):
@@ -37,6 +41,28 @@ class _WordIds(dict[str, int]):
 
 
 _IDS = _WordIds()
+
+# CPython's hash of a non-negative int is the int modulo 2**61 - 1 (sys.hash_info.modulus).
+_MODULUS = (1 << 61) - 1
+
+
+class _Lanes(dict[str, int]):
+    """word → hash(its id): the value CPython's tuple hash mixes in for that word."""
+
+    def __missing__(self, word: str) -> int:
+        value = _IDS[word] % _MODULUS
+        if len(self) < 2_000_000:
+            self[word] = value
+        return value
+
+
+_LANES = _Lanes()
+# CPython 3.8+ tuple hash (xxHash-based, Objects/tupleobject.c), 64-bit constants.
+_XXPRIME_1 = np.uint64(11400714785074694791)
+_XXPRIME_2 = np.uint64(14029467366897019727)
+_XXPRIME_5 = np.uint64(2870177450012600261)
+_TUPLE_TAIL = np.uint64(SHINGLE ^ (2870177450012600261 ^ 3527539))
+_MINUS_ONE = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 
 
 def signature(text: str) -> list[int] | None:
@@ -61,6 +87,60 @@ def signature(text: str) -> list[int] | None:
             if filled == BINS:
                 break
     return mins
+
+
+def signatures(texts: Sequence[str]) -> list[list[int] | None]:
+    """`signature` of many texts at once, vectorised with numpy: the same values (CPython's tuple hash
+    of the shingle's word ids is recomputed in uint64 arithmetic), several times faster per text."""
+    out: list[list[int] | None] = []
+    for start in range(0, len(texts), _CHUNK):
+        out += _signatures(texts[start : start + _CHUNK])
+    return out
+
+
+_CHUNK = 4096  # texts per numpy pass: text numbers stay int16 for the radix sort
+
+
+def _signatures(texts: Sequence[str]) -> list[list[int] | None]:
+    out: list[list[int] | None] = [None] * len(texts)
+    lanes: list[int] = []
+    owners: list[int] = []
+    for index, text in enumerate(texts):
+        words = text.split(None, MAX_WORDS)[:MAX_WORDS]
+        if len(words) < SHINGLE + MIN_SHINGLES - 1:
+            continue
+        lanes += map(_LANES.__getitem__, words)
+        # A shingle starts at every word but the last SHINGLE - 1 of a text; -1 marks those.
+        owners += [index] * (len(words) - SHINGLE + 1)
+        owners += [-1] * (SHINGLE - 1)
+    if not owners:
+        return out
+    lane = np.array(lanes, dtype=np.uint64)
+    count = len(lane) - SHINGLE + 1
+    acc = np.full(count, _XXPRIME_5, dtype=np.uint64)
+    for offset in range(SHINGLE):
+        acc += lane[offset : offset + count] * _XXPRIME_2
+        acc = (acc << np.uint64(31)) | (acc >> np.uint64(33))
+        acc *= _XXPRIME_1
+    acc += _TUPLE_TAIL
+    acc[acc == _MINUS_ONE] = np.uint64(1546275796)
+    owner = np.array(owners[:count], dtype=np.int16)
+    keep = owner >= 0
+    values, owner = acc.view(np.int64)[keep], owner[keep]
+    # Distinct shingles per text: sort by value, then (stable, radix) by text; count value changes.
+    order = np.argsort(values)
+    order = order[np.argsort(owner[order], kind="stable")]
+    values_sorted, owner_sorted = values[order], owner[order]
+    fresh = np.ones(len(order), dtype=bool)
+    fresh[1:] = (values_sorted[1:] != values_sorted[:-1]) | (owner_sorted[1:] != owner_sorted[:-1])
+    distinct = np.bincount(owner_sorted[fresh], minlength=len(texts))
+    # The minimum of each (text, bin); a value's bin is value % BINS (floor modulo: & for a power of 2).
+    mins = np.full(len(texts) * BINS, EMPTY, dtype=np.int64)
+    np.minimum.at(mins, owner.astype(np.int64) * BINS + (values & (BINS - 1)), values)
+    rows = mins.reshape(len(texts), BINS).tolist()
+    for index in np.flatnonzero(distinct >= MIN_SHINGLES).tolist():
+        out[index] = rows[index]
+    return out
 
 
 def pack(sig: list[int]) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import unicodedata
 import zlib
 from collections.abc import Mapping
@@ -132,3 +133,26 @@ def public_dict(mapping: Mapping[Any, Any]) -> dict[str, Any]:
     if "raw_html" in out:
         out["raw_html"] = decompress_html(out["raw_html"])
     return out
+
+
+_JSON_COLUMNS = ("authors", "tags", "images", "versions")
+_SQLITE_TIMES = ("published_at", "modified_at", "first_seen_at", "updated_at")
+
+
+def sqlite_row(values: Mapping[str, Any]) -> dict[str, Any]:
+    """`articles` values as the SQLite driver takes them, stored exactly as SQLAlchemy would store them
+    (`UTCDateTime`: naive UTC 'YYYY-MM-DD HH:MM:SS.ffffff'; JSON: `json.dumps`; booleans: 0/1), for
+    the bulk writes that bypass SQLAlchemy's per-parameter processing."""
+    row = dict(values)
+    for key in _SQLITE_TIMES:
+        value = row.get(key)
+        if value is not None:
+            if value.tzinfo is not None:
+                value = value.astimezone(UTC).replace(tzinfo=None)
+            row[key] = value.isoformat(" ", "microseconds")
+    for key in _JSON_COLUMNS:
+        if key in row:
+            row[key] = json.dumps(row[key])
+    if "fallback" in row:
+        row["fallback"] = int(bool(row["fallback"]))
+    return row

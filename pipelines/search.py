@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, Select, column, func, literal_column, select, table
+from sqlalchemy import ColumnElement, Connection, Engine, Select, column, func, literal_column, select, table
 from sqlalchemy.exc import DBAPIError
 
 from pipelines.db import Article
@@ -24,6 +24,10 @@ WORD = re.compile(r"[^\W_]+")
 _PART = re.compile(r'"([^"]*)"|(\S+)')
 # bm25 column weights for (title, sapo, text): a hit in the title counts most.
 _BM25_WEIGHTS = ("10.0", "3.0", "1.0")
+# SQLite ranks at most this many matches: the newest ones (highest ids) that pass the filters. bm25 costs
+# per ranked row, so a common word in a million articles would otherwise take seconds; a query with
+# fewer matches is ranked exactly as before.
+RANK_CANDIDATES = 500
 
 
 class SearchError(ValueError):
@@ -100,6 +104,8 @@ def search(
         raise SearchError(f"search is not available on {engine.dialect.name}")
     try:
         with engine.connect() as conn:
+            if engine.dialect.name == "sqlite":
+                stmt = stmt.where(*_sqlite_candidates(conn, phrases, filters))
             rows = conn.execute(stmt.where(*filters).limit(limit)).all()
     except DBAPIError as exc:
         raise SearchError(f"the search failed: {exc.orig or exc}") from exc
@@ -128,6 +134,21 @@ def _sqlite_query(columns: tuple[Any, ...], phrases: list[tuple[str, ...]]) -> S
         .where(fts_name.op("MATCH")(fts5_match(phrases)))
         .order_by(rank, Article.id)
     )
+
+
+def _sqlite_candidates(
+    conn: Connection, phrases: list[tuple[str, ...]], filters: list[ColumnElement[bool]]
+) -> list[ColumnElement[bool]]:
+    """A lower bound on the rowid when more than RANK_CANDIDATES articles match: FTS5 walks its
+    doclists newest first and stops at the bound, so only that many rows are ranked."""
+    fts = table("articles_fts", column("rowid"))
+    fts_name: ColumnElement[Any] = literal_column("articles_fts")
+    query = select(fts.c.rowid).where(fts_name.op("MATCH")(fts5_match(phrases)))
+    if filters:
+        query = query.select_from(fts.join(Article, Article.id == fts.c.rowid)).where(*filters)
+    query = query.order_by(fts.c.rowid.desc()).offset(RANK_CANDIDATES - 1).limit(1)
+    bound = conn.execute(query).scalar()
+    return [] if bound is None else [literal_column("articles_fts.rowid") >= bound]
 
 
 def _postgresql_query(columns: tuple[Any, ...], phrases: list[tuple[str, ...]]) -> Select[Any]:

@@ -275,9 +275,13 @@ class Storage:
         with self._read() as conn:
             return [(site, int(n)) for site, n in conn.execute(query)]
 
-    def stats_by_site_month(self) -> list[tuple[str, str | None, int]]:
-        """(site_id, 'YYYY-MM' in Vietnam time, count) by site then month; undated last, as month None."""
+    def stats_by_site_month(
+        self, site: str | None = None, since: DateLike = None, until: DateLike = None, **options: Any
+    ) -> list[tuple[str, str | None, int]]:
+        """(site_id, 'YYYY-MM' in Vietnam time, count) by site then month; undated last, as month None.
+        Takes the filters of `iter_articles` (site, since, until, province, section, author)."""
         with self._read() as conn:
+            terms = article_filters(site, since, until, **options, dialect=conn.dialect.name)
             if conn.dialect.name == "postgresql":
                 local = func.timezone(literal_column("INTERVAL '+07:00'"), Article.published_at)
                 month: ColumnElement[str] = func.to_char(local, "YYYY-MM")
@@ -285,6 +289,7 @@ class Storage:
                 month = func.strftime("%Y-%m", Article.published_at, "+7 hours")
             query = (
                 select(Article.site_id, month.label("month"), func.count())
+                .where(*terms)
                 .group_by(Article.site_id, month)
                 .order_by(Article.site_id, month.nulls_last())
             )

@@ -261,3 +261,13 @@ def test_demo_runs_offline_and_matches_ground_truth(tmp_path: Path) -> None:
     assert "ground truth: 12/12 articles match" in result.stdout
     assert "sample search:" in result.stdout
     assert (tmp_path / "demo.sqlite3").exists()
+
+
+def test_stats_filters_by_province_and_site(db: str) -> None:
+    code, out = invoke("--db", db, "stats", "--province", "Cần Thơ", "--runs", "0")
+    assert code == 0
+    assert "baocantho" in out and "baogialai" not in out and "baolaocai" not in out
+    code, out = invoke("--db", db, "stats", "--site", "baolaocai", "--runs", "0")
+    assert "baolaocai" in out and "baocantho" not in out
+    code, out = invoke("--db", db, "stats", "--since", "2099-01-01")
+    assert "no articles stored yet" in out

@@ -78,14 +78,15 @@ def show(ctx: click.Context, id_or_url: str, as_json: bool) -> None:
 
 
 @click.command()
+@filter_options
 @click.option(
     "--runs", "run_count", type=click.IntRange(0, 1000), default=5, show_default=True, help="Last runs shown."
 )
 @click.pass_context
-def stats(ctx: click.Context, run_count: int) -> None:
-    """Articles per site and month, and the last crawl runs."""
+def stats(ctx: click.Context, run_count: int, **filters: Any) -> None:
+    """Articles per site and month (with the filters of search), and the last crawl runs."""
     with open_storage(ctx) as storage:
-        rows = storage.stats_by_site_month()
+        rows = storage.stats_by_site_month(**filter_kwargs(filters))
         runs = storage.runs(limit=run_count) if run_count else []
     if not rows:
         click.echo("no articles stored yet")

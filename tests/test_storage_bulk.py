@@ -1,0 +1,126 @@
+"""The bulk write path (SQLite through the DB-API driver), batch signatures, the external-content index
+and the bounded ranking of common words."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from pipelines import neardup
+from pipelines import search as search_module
+from pipelines.db import Article
+from pipelines.rows import article_values
+from pipelines.search import search
+from pipelines.storage import Storage
+
+MakeArticle = Callable[..., dict[str, Any]]
+
+
+def test_batch_signatures_equal_single_ones() -> None:
+    rng = random.Random(7)
+    vocab = ["Hà", "Nội", "đường", "phố", "tỉnh", "Gia", "Lai", "mưa", "to", "x", "1", "(TTXVN)"]
+    texts = [" ".join(rng.choices(vocab, k=rng.randint(0, 400))) for _ in range(300)]
+    texts += ["", "quá ngắn", " ".join(["lặp"] * 200), " ".join(f"{i % 20}" for i in range(200))]
+    texts += [" ".join(str(i) for i in range(n)) for n in (27, 28, 29, 301, 1000)]
+    assert neardup.signatures(texts) == [neardup.signature(t) for t in texts]
+    assert neardup.signatures([]) == []
+
+
+def _raw_rows(url: str) -> list[tuple[Any, ...]]:
+    storage = Storage(url)
+    with storage.engine.connect() as conn:
+        rows = [tuple(r) for r in conn.exec_driver_sql("SELECT * FROM articles ORDER BY id")]
+    storage.close()
+    return rows
+
+
+def test_sqlite_bulk_rows_are_stored_as_sqlalchemy_stores_them(
+    tmp_path: Path, make_article: MakeArticle
+) -> None:
+    rows = [
+        make_article(1),
+        make_article(2, published_at=None, sapo=None, authors=[], fallback=True, raw_html=None),
+        make_article(3, published_at="2024-05-01T08:30:00.123456", tags=["Đà Nẵng", 'a"b']),
+    ]
+    bulk, orm = f"sqlite:///{tmp_path / 'bulk.sqlite3'}", f"sqlite:///{tmp_path / 'orm.sqlite3'}"
+    with Storage.open(bulk) as storage:
+        storage.upsert_articles(rows)
+        with storage.engine.connect() as conn:
+            stored = [
+                dict(r) for r in conn.execute(Article.__table__.select().order_by(Article.id)).mappings()
+            ]
+    with Storage.open(orm) as storage, storage.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO sites (id, name, province, base_url, family, status, updated_at) "
+                "VALUES ('baotest', 'baotest', '', '', 'post', 'unknown', '2024-01-01')"
+            )
+        )
+        conn.execute(Article.__table__.insert(), stored)  # the same values, through SQLAlchemy's types
+    assert _raw_rows(bulk) == _raw_rows(orm)
+    assert stored[1]["authors"] == [] and stored[1]["fallback"] is True and stored[1]["published_at"] is None
+    assert stored[2]["published_at"] == article_values(rows[2])["published_at"]
+
+
+def test_full_text_index_stays_in_step_with_updates(tmp_path: Path, make_article: MakeArticle) -> None:
+    with Storage.open(f"sqlite:///{tmp_path / 'db.sqlite3'}") as storage:
+        first = storage.upsert_articles([make_article(1, text="Đường phố Hà Nội ngập sâu sau mưa.")])
+        storage.upsert_articles([make_article(1, text="Gia Lai đón khách du lịch.", title="Tin đổi")])
+        storage.upsert_articles([make_article(2, text="Đà Lạt se lạnh.")])
+        storage.upsert_articles([make_article(2, title="Tin mới", section="Kinh tế")], refresh=True)
+        assert [hit.id for hit in search(storage, "duong pho")] == []
+        assert [hit.id for hit in search(storage, "gia lai")] == first.new_ids
+        assert [hit.id for hit in search(storage, "tin moi")] != []
+        with storage.engine.begin() as conn:
+            assert _index_entries(conn, "articles_fts") == _reference_entries(conn)
+            # A change behind the index's back shows.
+            conn.exec_driver_sql("UPDATE articles SET text = 'chữ khác' WHERE id = 1")
+            assert _index_entries(conn, "articles_fts") != _reference_entries(conn)
+
+
+def _index_entries(conn: Any, fts: str) -> list[tuple[Any, ...]]:
+    """Every (term, rowid, column, offset) of an FTS5 index."""
+    conn.exec_driver_sql(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{fts}_v USING fts5vocab(main, {fts}, instance)"
+    )
+    return [tuple(r) for r in conn.exec_driver_sql(f"SELECT * FROM temp.{fts}_v ORDER BY 1, 2, 3, 4")]
+
+
+def _reference_entries(conn: Any) -> list[tuple[Any, ...]]:
+    """The entries of an index built afresh from the articles as stored now."""
+    conn.exec_driver_sql("DROP TABLE IF EXISTS reference_fts")
+    conn.exec_driver_sql(
+        "CREATE VIRTUAL TABLE reference_fts USING fts5(title, sapo, text, "
+        "tokenize='unicode61 remove_diacritics 2')"
+    )
+    conn.exec_driver_sql(
+        "INSERT INTO reference_fts (rowid, title, sapo, text) SELECT * FROM articles_fts_source"
+    )
+    return _index_entries(conn, "reference_fts")
+
+
+def test_common_words_rank_the_newest_matches(
+    storage: Storage, make_article: MakeArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage.upsert_articles(
+        [
+            make_article(1, title="Gia Lai Gia Lai", text="Gia Lai.", site_id="a"),
+            make_article(2, text="Tin Gia Lai hôm nay.", site_id="b"),
+            make_article(3, text="Gia Lai mưa.", site_id="a"),
+            make_article(4, text="Gia Lai nắng.", site_id="b"),
+            make_article(5, text="Đà Nẵng."),
+        ]
+    )
+    assert search(storage, "gia lai")[0].title == "Gia Lai Gia Lai"  # best bm25, oldest
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 2)
+    newest = [hit.id for hit in search(storage, "gia lai")]
+    filtered = [hit.id for hit in search(storage, "gia lai", site="a")]
+    if storage.engine.dialect.name == "sqlite":
+        assert sorted(newest) == [3, 4] and sorted(filtered) == [1, 3]  # the bound follows the filters
+    else:
+        assert len(newest) == 4 and sorted(filtered) == [1, 3]
