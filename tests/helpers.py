@@ -11,6 +11,24 @@ from tests.paths import REPO
 
 BIN = Path(sys.executable).parent
 
+# The smallest valid registry entry, for tests that vary one key at a time.
+MINIMAL_SITE = """
+[[site]]
+id = "baoa"
+name = "Báo A"
+province = "Gia Lai"
+base_url = "https://baoa.vn"
+family = "post"
+article_pattern = '-post\\d+\\.html$'
+"""
+
+
+def write_registry(folder: Path, text: str) -> Path:
+    """A registry file with this text in the folder."""
+    path = folder / "sites.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
 
 def run(
     args: list[str], *, env: dict[str, str] | None = None, timeout: int = 240

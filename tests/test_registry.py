@@ -7,22 +7,9 @@ from pathlib import Path
 import pytest
 
 from crawler.registry import RegistryError, get_site, load_sites
+from tests.helpers import MINIMAL_SITE, write_registry
 
-GOOD = """
-[[site]]
-id = "baoa"
-name = "Báo A"
-province = "Gia Lai"
-base_url = "https://baoa.vn"
-family = "post"
-article_pattern = '-post\\d+\\.html$'
-"""
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "sites.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+GOOD = MINIMAL_SITE
 
 
 def test_shipped_registry_has_the_first_sites() -> None:
@@ -36,14 +23,14 @@ def test_shipped_registry_has_the_first_sites() -> None:
 
 
 def test_base_url_gets_a_trailing_slash_and_a_domain(tmp_path: Path) -> None:
-    (site,) = load_sites(write(tmp_path, GOOD))
+    (site,) = load_sites(write_registry(tmp_path, GOOD))
     assert site.base_url == "https://baoa.vn/"
     assert site.domain == "baoa.vn"
     assert site.delay == 1.0
 
 
 def test_env_variable_chooses_the_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PROVNEWS_SITES_FILE", str(write(tmp_path, GOOD)))
+    monkeypatch.setenv("PROVNEWS_SITES_FILE", str(write_registry(tmp_path, GOOD)))
     assert [s.id for s in load_sites()] == ["baoa"]
 
 
@@ -59,20 +46,20 @@ def test_env_variable_chooses_the_registry(tmp_path: Path, monkeypatch: pytest.M
 )
 def test_invalid_entries_name_site_and_key(tmp_path: Path, change: tuple[str, str], message: str) -> None:
     with pytest.raises(RegistryError, match=message.replace("(", r"\(")):
-        load_sites(write(tmp_path, GOOD.replace(*change)))
+        load_sites(write_registry(tmp_path, GOOD.replace(*change)))
 
 
 def test_duplicate_ids_and_domains_are_refused(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match="duplicate id"):
-        load_sites(write(tmp_path, GOOD + GOOD))
+        load_sites(write_registry(tmp_path, GOOD + GOOD))
     other = GOOD.replace('id = "baoa"', 'id = "baob"')
     with pytest.raises(RegistryError, match=r"domain baoa\.vn already belongs to site 'baoa'"):
-        load_sites(write(tmp_path, GOOD + other))
+        load_sites(write_registry(tmp_path, GOOD + other))
 
 
 def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match="not valid TOML"):
-        load_sites(write(tmp_path, "[[site]\nid="))
+        load_sites(write_registry(tmp_path, "[[site]\nid="))
     with pytest.raises(RegistryError, match="cannot read"):
         load_sites(tmp_path / "nope.toml")
 

@@ -10,6 +10,7 @@ import pytest
 from crawler.provinces import ABSORBED, CITIES, OLD_PROVINCES, UNIT_OF, UNITS, load_units
 from crawler.registry import FAMILIES, REGISTRY_CONTEXT, RegistryError, Site, get_site, load_sites
 from crawler.urls import normalize_url
+from tests.helpers import write_registry
 from tests.paths import REPO
 
 SITES = load_sites()
@@ -38,12 +39,6 @@ years = "2010-2025"
 verified = false
 note = "test"
 """
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "sites.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 # -- provinces ---------------------------------------------------------------------------------------
@@ -214,11 +209,11 @@ def test_alias_urls_are_stored_under_the_canonical_domain() -> None:
 )
 def test_faults_name_the_site_and_the_key(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(RegistryError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        load_sites(write(tmp_path, text))
+        load_sites(write_registry(tmp_path, text))
 
 
 def test_a_good_archive_entry_loads_with_normalised_years(tmp_path: Path) -> None:
-    site, archive = load_sites(write(tmp_path, ENTRY + ARCHIVE))
+    site, archive = load_sites(write_registry(tmp_path, ENTRY + ARCHIVE))
     assert (archive.years, archive.year_range) == ("2010–2025", (2010, 2025))
     assert site.hosts == ("baoa.vn",)
     assert get_site("baob", [site, archive]).family == "legacy"

@@ -10,16 +10,9 @@ from click.testing import CliRunner
 from crawler.cli import cli
 from crawler.provinces import UNITS
 from crawler.registry import load_sites
+from tests.helpers import MINIMAL_SITE
 
-PARTIAL = """
-[[site]]
-id = "baoa"
-name = "Báo A"
-province = "Gia Lai"
-base_url = "https://baoa.vn"
-family = "post"
-article_pattern = '-post\\d+\\.html$'
-"""
+PARTIAL = MINIMAL_SITE
 
 
 def run(*args: str) -> tuple[int, str]:
