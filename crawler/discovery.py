@@ -1,10 +1,11 @@
-"""Finding article URLs: sitemaps (indexes, gzip, lastmod), RSS/Atom feeds and listing pages.
-Pure functions of bytes, testable without a crawl."""
+"""Finding article URLs: sitemaps (indexes, gzip, lastmod), RSS/Atom feeds and listing pages, and which
+of them a backfill of a period follows. Pure functions, testable without a crawl."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
@@ -13,8 +14,11 @@ from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap
 
 from crawler.text import parse_iso_datetime, to_vn_iso
+from pipelines.rows import VN_TZ, to_utc
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # decompressed; larger sitemaps are refused, not truncated
+# URL month of a monthly sitemap: news-2025-3.xml.gz, sitemap-2025-03.xml, 2025/03/...
+_MONTH_IN_URL = re.compile(r"(?<!\d)((?:19|20)\d\d)[-_/](0?[1-9]|1[0-2])(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -93,3 +97,20 @@ def listing_page_url(listing_url: str, pagination: str, n: int) -> str:
     if suffix.startswith("/"):
         return urljoin(listing_url, suffix)
     return urljoin(listing_url if listing_url.endswith("/") else listing_url + "/", suffix)
+
+
+def sitemap_in_period(link: Link, since: date, until: date | None) -> bool:
+    """A child sitemap may hold articles of the period: by the month in its URL, else its lastmod."""
+    match = _MONTH_IN_URL.search(link.url)
+    if match:
+        first = date(int(match[1]), int(match[2]), 1)
+        last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+        return last >= since and (until is None or first <= until)
+    modified = to_utc(link.lastmod)
+    return modified is None or modified.astimezone(VN_TZ).date() >= since
+
+
+def entry_in_period(link: Link, since: date) -> bool:
+    """An article last modified before the period cannot have been published in it."""
+    modified = to_utc(link.lastmod)
+    return modified is None or modified.astimezone(VN_TZ).date() >= since

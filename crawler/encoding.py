@@ -3,7 +3,8 @@
 Vietnamese sites mostly serve UTF-8, but old pages use Windows-1258 (base letter + combining tone mark,
 hence the NFC step), some declare one charset and send another, and some bodies arrive gzipped even
 though the client did not ask for it. Legacy font encodings (TCVN3/VNI) and UTF-8 mojibake are
-repaired on the extracted text by :func:`repair_legacy_vietnamese` and :func:`fix_mojibake`.
+repaired on the extracted text by :func:`repair_legacy_vietnamese` and :func:`fix_mojibake`; whole
+legacy-font pages are decoded and converted by :func:`crawler.legacy_page.decode_with_legacy_repair`.
 """
 
 from __future__ import annotations

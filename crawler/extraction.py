@@ -1,4 +1,4 @@
-"""Page bytes → article fields: decoding (with the legacy-font check) and the family's parser.
+"""Page bytes → article fields: decoding (legacy fonts included), then the family's parser.
 
 The one entry point shared by the crawl pipeline, ``provnews extract``, ``provnews evaluate`` and the
 benchmarks, so they all extract alike.
@@ -6,26 +6,14 @@ benchmarks, so they all extract alike.
 
 from __future__ import annotations
 
-from crawler.encoding import decode_html, gunzip_if_compressed
-from crawler.legacy_page import could_be_legacy, repair_legacy_html
+from crawler.legacy_page import decode_with_legacy_repair
 from crawler.parsers import ArticleFields, parser_for
 
 
 def decode_page(body: bytes, content_type: str | None = None) -> tuple[str, str | None]:
-    """The page as text, legacy-font text converted: ``(html, "TCVN3" | "VNI" | None)``.
-
-    A TCVN3 page is Latin-1 bytes, and the charset detector may read them as Windows-1258 (which
-    turns some bytes into Vietnamese letters and combining marks), so when the decoded page does not
-    look like Unicode Vietnamese the raw bytes are also tried as Latin-1. ``ValueError`` if undecodable.
-    """
-    html = decode_html(body, content_type)
-    if not could_be_legacy(html):
-        return html, None
-    for candidate in (html, gunzip_if_compressed(body).decode("latin-1")):
-        repaired, detected = repair_legacy_html(candidate)
-        if detected:
-            return repaired, detected
-    return html, None
+    """The page as text, legacy-font text converted: ``(html, "TCVN3" | "VNI" | None)``; ``ValueError``
+    if undecodable (see :func:`crawler.legacy_page.decode_with_legacy_repair`)."""
+    return decode_with_legacy_repair(body, content_type)
 
 
 def extract_page(

@@ -3,13 +3,15 @@
 Such pages store Vietnamese in Latin-1 code points, so after decoding they read ``TiÕng ViÖt``. They
 must be converted before any cleaning: TCVN3 uses U+00AD (a soft hyphen in Unicode, which the text
 cleaner deletes) for ``ư``. Both tables map only non-ASCII characters, so converting the whole HTML
-leaves the markup alone.
+leaves the markup alone. :func:`decode_with_legacy_repair` is the bytes → text step of every fetched
+page.
 """
 
 from __future__ import annotations
 
 import re
 
+from crawler.encoding import decode_html, gunzip_if_compressed
 from crawler.legacy_vn import detect_legacy_vietnamese, tcvn3_to_unicode, vni_to_unicode
 
 # Real Unicode Vietnamese is about half letters of the Latin Extended Additional block (ạ ế ờ ữ …)
@@ -43,3 +45,20 @@ def repair_legacy_html(html: str) -> tuple[str, str | None]:
     if detected is None:
         return html, None
     return _CONVERTERS[detected](html), detected
+
+
+def decode_with_legacy_repair(body: bytes, content_type: str | None = None) -> tuple[str, str | None]:
+    """A fetched page as text, legacy-font text converted: ``(html, "TCVN3" | "VNI" | None)``.
+
+    A TCVN3 page is Latin-1 bytes, and the charset detector may read them as Windows-1258 (which
+    turns some bytes into Vietnamese letters and combining marks), so when the decoded page does not
+    look like Unicode Vietnamese the raw bytes are also tried as Latin-1. ``ValueError`` if undecodable.
+    """
+    html = decode_html(body, content_type)
+    if not could_be_legacy(html):
+        return html, None
+    for candidate in (html, gunzip_if_compressed(body).decode("latin-1")):
+        repaired, detected = repair_legacy_html(candidate)
+        if detected:
+            return repaired, detected
+    return html, None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, bindparam, delete, select, tuple_, update
+from sqlalchemy import Connection, bindparam, delete, func, select, tuple_, update
 
 from pipelines import neardup
 from pipelines.db import Article, NearDupKey
@@ -89,13 +89,28 @@ def _drop_keys(conn: Connection, pairs: list[tuple[int, int]]) -> None:
         conn.execute(delete(NearDupKey).where(tuple_(NearDupKey.key, NearDupKey.article_id).in_(list(part))))
 
 
+# Candidates read per band key: the newest articles holding it. Copies of one story share most band
+# keys, so a few of them find the cluster; a key that thousands of articles hold (boilerplate such as a
+# recurring dateline or "Theo TTXVN" line) says nothing about a story, and reading all its holders made
+# every insert slower as the corpus grew (~40 candidates per article at a million).
+CANDIDATES_PER_KEY = 8
+
+
 def _stored_candidates(conn: Connection, keys: Iterable[int]) -> dict[int, list[_Candidate]]:
     found: dict[int, list[_Candidate]] = {}
-    query = select(NearDupKey.key, Article.id, Article.cluster_id, Article.minhash).join(
-        Article, Article.id == NearDupKey.article_id
-    )
+    newest = func.row_number().over(partition_by=NearDupKey.key, order_by=NearDupKey.article_id.desc())
     for part in chunks(sorted(keys), 500):
-        for key, id_, cluster_id, blob in conn.execute(query.where(NearDupKey.key.in_(part))):
+        holders = (
+            select(NearDupKey.key, NearDupKey.article_id, newest.label("rank"))
+            .where(NearDupKey.key.in_(part))
+            .subquery()
+        )
+        query = (
+            select(holders.c.key, Article.id, Article.cluster_id, Article.minhash)
+            .join(Article, Article.id == holders.c.article_id)
+            .where(holders.c.rank <= CANDIDATES_PER_KEY)
+        )
+        for key, id_, cluster_id, blob in conn.execute(query):
             if blob is not None:
                 found.setdefault(key, []).append(_Candidate(id_, cluster_id or id_, neardup.unpack(blob)))
     return found

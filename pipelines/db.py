@@ -105,45 +105,46 @@ class Article(Base):
     __tablename__ = "articles"
     __table_args__ = (
         Index("ix_articles_site_published", "site_id", "published_at"),
-        Index("ix_articles_content_hash", "content_hash"),
         Index("ix_articles_url", "url"),  # `show URL` with the fetched (non-canonical) URL
         Index("ix_articles_cluster", "cluster_id"),
         # AUTOINCREMENT on SQLite: ids are never reused, so an FTS rowid can never point at a newer article.
         {"sqlite_autoincrement": True},
     )
 
+    # Column order matters on SQLite (migration 0005): the small columns that filters, clustering and
+    # listings read come first; the large ones last, where reading a row's start never reaches them.
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
-    url: Mapped[str] = mapped_column(Text)
-    canonical_url: Mapped[str] = mapped_column(Text)
     url_key: Mapped[str] = mapped_column(String(40), unique=True)
-    title: Mapped[str] = mapped_column(Text)
-    sapo: Mapped[str | None] = mapped_column(Text)
-    text: Mapped[str] = mapped_column(Text)
-    byline: Mapped[str | None] = mapped_column(Text)
-    authors: Mapped[list[Any]] = mapped_column(default=list)
     published_at: Mapped[datetime | None]
+    province: Mapped[str | None] = mapped_column(Text)
+    province_old: Mapped[str | None] = mapped_column(Text)
+    section: Mapped[str | None] = mapped_column(Text)
+    # Near-duplicate cluster: the id of the cluster's first article (its own id when it has no copy).
+    cluster_id: Mapped[int | None] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(40))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     modified_at: Mapped[datetime | None]
     date_source: Mapped[str | None] = mapped_column(String(32))
-    section: Mapped[str | None] = mapped_column(Text)
-    tags: Mapped[list[Any]] = mapped_column(default=list)
-    images: Mapped[list[Any]] = mapped_column(default=list)
-    dateline: Mapped[str | None] = mapped_column(Text)
     language: Mapped[str] = mapped_column(String(8), default="vi")
     family: Mapped[str] = mapped_column(String(32), default="generic")
     fallback: Mapped[bool] = mapped_column(Boolean, default=False)
-    province: Mapped[str | None] = mapped_column(Text)
-    province_old: Mapped[str | None] = mapped_column(Text)
-    content_hash: Mapped[str] = mapped_column(String(40))
     word_count: Mapped[int] = mapped_column(Integer, default=0)
-    raw_html: Mapped[bytes | None] = mapped_column(LargeBinary)  # zlib-compressed by the storage layer
+    authors: Mapped[list[Any]] = mapped_column(default=list)
     versions: Mapped[list[Any]] = mapped_column(default=list)  # earlier content hashes, oldest first
-    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id"))
-    # Near-duplicate cluster: the id of the cluster's first article (its own id when it has no copy).
-    cluster_id: Mapped[int | None] = mapped_column(Integer)
     minhash: Mapped[bytes | None] = mapped_column(LargeBinary)  # pipelines.neardup signature
+    url: Mapped[str] = mapped_column(Text)
+    canonical_url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    byline: Mapped[str | None] = mapped_column(Text)
+    dateline: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    images: Mapped[list[Any]] = mapped_column(default=list)
+    sapo: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    raw_html: Mapped[bytes | None] = mapped_column(LargeBinary)  # zlib-compressed by the storage layer
 
 
 class NearDupKey(Base):

@@ -9,6 +9,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 WRITE_OPTION = "provnews_write"
+# SQLite page cache per connection, in KiB (the default is 2 MB).
+SQLITE_CACHE_KIB = 64 * 1024
 
 
 def normalise_url(url: str) -> str:
@@ -56,9 +58,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA foreign_keys=ON")
-    # 64 MB of page cache (default 2 MB): the url_key, date and near-duplicate indexes are written at
-    # random places, and a million articles' indexes no longer fit the default cache.
-    cursor.execute("PRAGMA cache_size=-65536")
+    # 64 MB of page cache: the url_key, date and near-duplicate indexes are written at random places,
+    # and a million articles' indexes no longer fit the default cache.
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     # Checkpoint the WAL every 64 MB instead of every 4 MB: a batch of articles writes several MB, so the
     # default copied (and synced) the WAL into the database after nearly every commit.
     cursor.execute("PRAGMA wal_autocheckpoint=16384")

@@ -70,11 +70,28 @@ def _run(engine: Engine, action: str, revision: str) -> None:
     config = alembic_config(engine)
     # Two processes opening a new database at once must not both create the schema: take the write
     # lock (SQLite BEGIN IMMEDIATE) or an advisory lock (PostgreSQL) before Alembic reads the revision.
-    with writer(engine).begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-        config.attributes["connection"] = conn
-        getattr(command, action)(config, revision)
+    with writer(engine).connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite's way to rebuild a table that others reference (a revision may): foreign keys off
+            # for the migration, which only a connection outside a transaction can switch, and every
+            # key checked before the commit instead.
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
+        try:
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+                config.attributes["connection"] = conn
+                getattr(command, action)(config, revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(
+                            f"the migration broke foreign keys (table, rowid, parent): {broken[:5]}"
+                        )
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")  # type: ignore[union-attr]
 
 
 def check_schema(engine: Engine) -> None:

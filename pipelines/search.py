@@ -24,9 +24,9 @@ WORD = re.compile(r"[^\W_]+")
 _PART = re.compile(r'"([^"]*)"|(\S+)')
 # bm25 column weights for (title, sapo, text): a hit in the title counts most.
 _BM25_WEIGHTS = ("10.0", "3.0", "1.0")
-# SQLite ranks at most this many matches: the newest ones (highest ids) that pass the filters. bm25 costs
-# per ranked row, so a common word in a million articles would otherwise take seconds; a query with
-# fewer matches is ranked exactly as before.
+# Both engines rank at most this many matches: the newest ones (highest ids) that pass the filters.
+# Ranking costs per ranked row (bm25 reads positions; ts_rank reads each row's tsvector), so a common
+# word in a million articles would otherwise take seconds; a query with fewer matches ranks them all.
 RANK_CANDIDATES = 500
 
 
@@ -99,7 +99,7 @@ def search(
     if engine.dialect.name == "sqlite":
         stmt = _sqlite_query(columns, phrases)
     elif engine.dialect.name == "postgresql":
-        stmt = _postgresql_query(columns, phrases)
+        stmt = _postgresql_query(columns, phrases, filters)
     else:
         raise SearchError(f"search is not available on {engine.dialect.name}")
     try:
@@ -151,16 +151,27 @@ def _sqlite_candidates(
     return [] if bound is None else [literal_column("articles_fts.rowid") >= bound]
 
 
-def _postgresql_query(columns: tuple[Any, ...], phrases: list[tuple[str, ...]]) -> Select[Any]:
+def _postgresql_query(
+    columns: tuple[Any, ...], phrases: list[tuple[str, ...]], filters: list[ColumnElement[bool]]
+) -> Select[Any]:
     config: ColumnElement[Any] = literal_column("'simple'::regconfig")
     tsquery: ColumnElement[Any] = func.phraseto_tsquery(config, " ".join(phrases[0]))
     for words in phrases[1:]:
         tsquery = tsquery.op("&&")(func.phraseto_tsquery(config, " ".join(words)))
     vector: ColumnElement[Any] = literal_column("articles.search_vector")
+    # The newest matches only: for a common word the planner walks the primary key backwards and stops,
+    # for a rare one it reads the GIN index; either way at most RANK_CANDIDATES rows are ranked.
+    newest = (
+        select(Article.id)
+        .where(vector.op("@@")(tsquery), *filters)
+        .order_by(Article.id.desc())
+        .limit(RANK_CANDIDATES)
+        .subquery("candidates")
+    )
     # Weights are set when the vector is built (title A, sapo B, body C); ts_rank's defaults favour A.
     rank = func.ts_rank(vector, tsquery)
     return (
         select(*columns, rank.label("score"))
-        .where(vector.op("@@")(tsquery))
+        .join(newest, newest.c.id == Article.id)
         .order_by(rank.desc(), Article.id)
     )

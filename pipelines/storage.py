@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Connection, and_, exists, func, literal_co
 from sqlalchemy.orm import aliased
 
 from crawler.urls import url_identity
-from pipelines import health, locks, migrate, runs, urlstate, validators
+from pipelines import bulk, health, locks, migrate, runs, urlstate, validators
 from pipelines.db import Article, SiteRow
 from pipelines.engine import make_engine, writer
 from pipelines.migrate import SchemaOutOfDate
@@ -78,6 +78,18 @@ class Storage:
         indexed for search and placed in their near-duplicate cluster."""
         with self._writer.begin() as conn:
             return upsert_articles(conn, rows, refresh=refresh)
+
+    def ingest(
+        self,
+        batches: Iterable[Iterable[Mapping[str, Any]]],
+        *,
+        refresh: bool = False,
+        commit_every: int = bulk.COMMIT_EVERY,
+    ) -> UpsertResult:
+        """Bulk `upsert_articles` for many batches: the next batch is prepared while the current one is
+        written, and batches are committed together every `commit_every` articles (see
+        `pipelines.bulk`). A failing batch stops it; the batches before it are stored."""
+        return bulk.ingest(self._writer, batches, refresh=refresh, commit_every=commit_every)
 
     def cluster_of(self, article_id: int) -> list[dict[str, Any]]:
         """The articles of `article_id`'s near-duplicate cluster (itself included), first stored first."""

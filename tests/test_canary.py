@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from crawler.canary import FALLBACK, SiteReport, check_site
+from crawler.canary.probe import check_site
+from crawler.canary.report import FALLBACK, SiteReport
 from crawler.cli import cli
 from crawler.registry import load_sites
 from crawler.replica import ReplicaServer

@@ -14,6 +14,7 @@ from crawler.encoding import (
     fix_mojibake,
     repair_legacy_vietnamese,
 )
+from crawler.legacy_page import decode_with_legacy_repair
 from crawler.legacy_vn import TCVN3_TO_UNICODE, VN_LETTERS, VNI_PAIRS, tcvn3_to_unicode, vni_to_unicode
 
 VN = (
@@ -240,6 +241,34 @@ def test_repair_tcvn3_round_trip() -> None:
     legacy = to_tcvn3(LEGACY_SAMPLE)
     assert legacy != LEGACY_SAMPLE
     assert repair_legacy_vietnamese(legacy) == (LEGACY_SAMPLE, "TCVN3")
+
+
+@pytest.mark.parametrize(
+    ("head", "content_type", "compress"),
+    [
+        ("", None, False),  # undeclared: decode_html reads the bytes as Windows-1258
+        ("", None, True),
+        ('<meta charset="iso-8859-1">', "text/html; charset=iso-8859-1", False),
+    ],
+)
+def test_tcvn3_page_bytes_are_decoded_and_repaired(
+    head: str, content_type: str | None, compress: bool
+) -> None:
+    html = (
+        f"<!DOCTYPE html><html><head>{head}<title>tin tức</title></head>"
+        f'<body><p><font face=".VnTime">{LEGACY_SAMPLE}</font></p></body></html>'
+    )
+    body = to_tcvn3(html).encode("latin-1")
+    if not head:
+        assert "nghị" not in decode_html(body)  # the charset detector alone gets it wrong
+    if compress:
+        body = gzip.compress(body)
+    assert decode_with_legacy_repair(body, content_type) == (html, "TCVN3")
+
+
+def test_unicode_page_bytes_are_left_to_decode_html() -> None:
+    body = page(VN).encode("utf-8")
+    assert decode_with_legacy_repair(body) == (decode_html(body), None)
 
 
 def test_repair_vni_round_trip() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -173,3 +174,58 @@ def test_upgrade_from_every_earlier_revision_keeps_data(db_url: str, start: str)
         new = upgraded.get_article(new_id)
         assert new is not None and new["cluster_id"] == (1 if start == "0001" else new_id)
         assert upgraded.count_articles() == (3 if start == "0001" else 1)
+
+
+def test_0005_rebuild_keeps_every_row_reference_and_index(db_url: str, make_article: Any) -> None:
+    """0005 rebuilds `articles` on SQLite (new column order): ids, values, stored pages, URL states,
+    band keys, the id sequence and the full-text index all survive; PostgreSQL only loses an index."""
+    from pipelines.search import search
+
+    story = " ".join(f"câu chuyện số {i} về đường phố Gia Lai hôm nay" for i in range(30))
+    storage = Storage(db_url)
+    storage.upgrade("0004")
+    rows = [
+        make_article(n, text=f"(TTXVN) - {story} bản {n}", raw_html=f"<html>trang {n}</html>")
+        for n in (1, 2, 3)
+    ]
+    ids = storage.store_batch(rows, [(rows[0]["url"], "baotest", "stored", None, 1)]).new_ids
+    storage.upsert_articles([make_article(3, text="Bài đã sửa về Đà Lạt, " + story)])  # a version
+    with storage.engine.begin() as conn:
+        conn.execute(text("DELETE FROM near_dup_keys WHERE article_id = 3"))
+        conn.execute(text("DELETE FROM articles WHERE id = 3"))  # the sequence stays at 3
+    before = _dump(storage.engine)
+    storage.upgrade()
+    after = _dump(storage.engine)
+    assert after == before
+    assert ids == [1, 2, 3]
+    with storage.engine.connect() as conn:
+        indexes = {i["name"] for i in inspect(conn).get_indexes("articles")}
+        assert "ix_articles_content_hash" not in indexes
+        assert {"ix_articles_site_published", "ix_articles_url", "ix_articles_cluster"} <= indexes
+        if conn.dialect.name == "sqlite":
+            names = [c["name"] for c in inspect(conn).get_columns("articles")]
+            assert (
+                names.index("minhash") < names.index("title") < names.index("text") < names.index("raw_html")
+            )
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+    storage.close()
+    with Storage.open(db_url, upgrade=False) as upgraded:
+        assert {hit.id for hit in search(upgraded, "duong pho gia lai")} == {1, 2}
+        (new,) = upgraded.upsert_articles([make_article(4, text=f"(TTXVN) - {story} bản 4")]).new_ids
+        assert new > 3  # never reuses the deleted id 3
+        assert upgraded.get_article(new)["cluster_id"] == 1  # type: ignore[index]
+
+
+def _dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
+    """Every articles column by name, URL states and band keys, in a stable order."""
+    with engine.connect() as conn:
+        columns = sorted(c["name"] for c in inspect(conn).get_columns("articles"))
+        return {
+            "articles": [
+                tuple(r) for r in conn.execute(text(f"SELECT {', '.join(columns)} FROM articles ORDER BY id"))
+            ],
+            "url_state": [tuple(r) for r in conn.execute(text("SELECT * FROM url_state ORDER BY url_key"))],
+            "keys": [
+                tuple(r) for r in conn.execute(text("SELECT * FROM near_dup_keys ORDER BY key, article_id"))
+            ],
+        }

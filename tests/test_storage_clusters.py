@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pipelines import neardup
+from pipelines.clusters import CANDIDATES_PER_KEY, _stored_candidates
 from pipelines.storage import Storage
 
 MakeArticle = Callable[..., dict[str, Any]]
@@ -99,3 +100,21 @@ def test_refresh_rewrites_metadata_without_a_version(storage: Storage, make_arti
     article = storage.get_article(article_id)
     assert article is not None and article["title"] == "Tiêu đề mới" and article["section"] == "Kinh tế"
     assert article["versions"] == []
+
+
+def test_a_key_held_by_many_articles_reads_only_its_newest_holders(
+    storage: Storage, make_article: MakeArticle
+) -> None:
+    """Boilerplate shared by many articles must not make every insert read all of them: the lookup
+    reads CANDIDATES_PER_KEY holders per band key, the newest, and a new copy still finds its story."""
+    copies = [make_article(n, site_id=f"bao{n}", text=wire_copy(STORY) + f" Bản {n}.") for n in range(1, 21)]
+    ids = storage.upsert_articles(copies).new_ids
+    sig = neardup.signature(wire_copy(STORY) + " Bản 99.")
+    assert sig is not None
+    keys = neardup.band_keys(sig)
+    with storage.engine.connect() as conn:
+        found = _stored_candidates(conn, keys)
+    assert found and all(len(holders) <= CANDIDATES_PER_KEY for holders in found.values())
+    assert {c.id for holders in found.values() for c in holders} <= set(ids[-CANDIDATES_PER_KEY:])
+    new = storage.upsert_articles([make_article(99, text=wire_copy(STORY) + " Bản 99.")]).new_ids[0]
+    assert storage.get_article(new)["cluster_id"] == ids[0]  # type: ignore[index]

@@ -14,6 +14,7 @@ from crawler.cli.evaluate import evaluate_command
 from crawler.cli.export import export
 from crawler.cli.extract import extract
 from crawler.cli.health import health
+from crawler.cli.import_articles import import_articles
 from crawler.cli.query import search, show, stats
 from crawler.cli.reextract import reextract
 from crawler.cli.runs import runs
@@ -37,6 +38,7 @@ for command in (
     search,
     show,
     export,
+    import_articles,
     stats,
     db,
     sites,

@@ -6,36 +6,11 @@ import json
 
 import click
 
-from crawler.canary import SiteReport, failing, run_canary
+from crawler.canary.probe import run_canary
+from crawler.canary.report import failing, format_report
 from crawler.cli.sites import SITES_FILE_OPTION
 from crawler.registry import RegistryError, Site, get_site, load_sites
 from crawler.settings import USER_AGENT
-
-MARK = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "skip": "-"}
-
-
-def format_report(report: SiteReport) -> str:
-    """A site's report as text: verdict, each source and each field, with reasons."""
-    verdict = "ok" if report.ok else "FAIL"
-    lines = [f"{report.site} ({report.name}, {report.status}): {verdict}"]
-    for source in report.sources:
-        found = f", {source.article_urls} article URLs" if source.article_urls else ""
-        reason = f": {source.reason}" if source.reason else ""
-        status = f"HTTP {source.http_status}" if source.http_status is not None else "no answer"
-        lines.append(
-            f"  {'ok  ' if source.ok else 'FAIL'} {source.kind:<14} {source.url} ({status}{found}){reason}"
-        )
-    for article in report.articles:
-        trouble = article.error or ", ".join(article.problems)
-        lines.append(
-            f"  {'ok  ' if not trouble else 'FAIL'} {'article':<14} {article.url}"
-            + (f": {trouble}" if trouble else "")
-        )
-    for result in report.fields:
-        lines.append(f"  {MARK[result.state]:<4} {result.field:<14} {result.reason or ''}".rstrip())
-    if report.ok and not report.verified:
-        lines.append("  all checks passed: the entry can be marked verified = true")
-    return "\n".join(lines)
 
 
 @click.command()

@@ -1,187 +1,40 @@
-"""The canary: a live check that each registry site still yields articles, field by field.
-
-For one site it reads robots.txt and every discovery source (sitemaps, feeds, listings and the second
-listing page), picks the newest article URLs found, fetches and extracts them with the site's parser
-and reports for each field (title, text, authors, published_at, dateline) whether it worked, and why
-not. It is deliberately small and sequential per site: a plain urllib client, the registry's delay
-between requests, robots.txt obeyed as RFC 9309 says (an unreachable or 5xx robots.txt disallows all).
-"""
+"""The canary's probe of one site: robots.txt, every discovery source, and the newest articles fetched
+and extracted as the crawl would; the findings go into a `SiteReport` (see `crawler.canary.report`)."""
 
 from __future__ import annotations
 
 import re
-import time
-import urllib.error
-import urllib.request
-from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
 from urllib.parse import urljoin, urlsplit
 
-from protego import Protego
 from scrapy.utils.gz import gunzip
 
+from crawler.canary.client import MAX_BYTES, Client, Fetched, Robots
+from crawler.canary.report import (
+    FIELDS,
+    MIN_TEXT_CHARS,
+    ArticleCheck,
+    SiteReport,
+    SourceCheck,
+    conclude,
+    expects,
+    field_problems,
+)
 from crawler.discovery import Link, listing_page_url, page_links, parse_feed, parse_sitemap
 from crawler.encoding import decode_html
 from crawler.extraction import extract_page
-from crawler.parsers import ArticleFields, NotAnArticle
+from crawler.parsers import NotAnArticle
 from crawler.registry import Site
 from crawler.text import parse_iso_datetime
 from crawler.urls import host_of, normalize_url
 
-FIELDS = ("title", "text", "authors", "published_at", "dateline")
-MAX_BYTES = 16 * 1024 * 1024
-MIN_TEXT_CHARS = 150  # as the validate pipeline's default (PROVNEWS_MIN_TEXT_CHARS)
 CHILD_SITEMAPS = 2  # of a sitemap index, only the newest children are read
-FALLBACK = "the family's body selector found nothing, so the whole-page fallback ran"
-
-FieldState = Literal["ok", "warn", "fail", "skip"]
 
 
-# -- report ------------------------------------------------------------------------------------------
-@dataclass
-class SourceCheck:
-    """One fetch of robots.txt or a discovery source."""
-
-    kind: str  # robots.txt, sitemap, feed, listing, listing page 2
-    url: str
-    ok: bool
-    http_status: int | None = None
-    article_urls: int = 0
-    reason: str | None = None
-
-
-@dataclass
-class ArticleCheck:
-    url: str
-    http_status: int | None = None
-    error: str | None = None  # why the page could not be fetched or extracted at all
-    values: dict[str, Any] = field(default_factory=dict)
-    problems: dict[str, str] = field(default_factory=dict)  # field -> reason
-
-
-@dataclass
-class FieldCheck:
-    """A field over the checked articles: fail when it failed on most of them, warn on fewer."""
-
-    field: str
-    state: FieldState
-    failed: int = 0
-    checked: int = 0
-    reason: str | None = None
-
-
-@dataclass
-class SiteReport:
-    site: str
-    name: str
-    status: str  # the registry status: active, archive, unknown
-    verified: bool
-    ok: bool = False
-    sources: list[SourceCheck] = field(default_factory=list)
-    articles: list[ArticleCheck] = field(default_factory=list)
-    fields: list[FieldCheck] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-# -- HTTP --------------------------------------------------------------------------------------------
-@dataclass
-class Fetched:
-    url: str
-    status: int | None = None
-    body: bytes = b""
-    content_type: str | None = None
-    final_url: str | None = None
-    error: str | None = None  # network failure: no HTTP status at all
-
-    @property
-    def ok(self) -> bool:
-        return self.status is not None and 200 <= self.status < 300
-
-    def problem(self) -> str:
-        return self.error or f"HTTP {self.status}"
-
-
-class Client:
-    """A blocking HTTP GET client keeping `delay` seconds between requests (one site, one client)."""
-
-    def __init__(self, user_agent: str, timeout: float = 20.0, delay: float = 0.0) -> None:
-        self.user_agent = user_agent
-        self.timeout = timeout
-        self.delay = delay
-        self._last = 0.0
-
-    def get(self, url: str) -> Fetched:
-        wait = self._last + self.delay - time.monotonic()
-        if wait > 0:
-            time.sleep(wait)
-        try:
-            request = urllib.request.Request(url, headers={"User-Agent": self.user_agent, "Accept": "*/*"})
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return self._read(url, response, response.status)
-        except urllib.error.HTTPError as exc:  # a status the server chose: keep it (and its body)
-            try:
-                return self._read(url, exc, exc.code)
-            finally:
-                exc.close()
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            return Fetched(url, error=f"unreachable: {_network_reason(exc)}")
-        finally:
-            self._last = time.monotonic()
-
-    def _read(self, url: str, response: Any, status: int) -> Fetched:
-        try:
-            body = response.read(MAX_BYTES + 1)
-        except OSError as exc:
-            return Fetched(url, status, error=f"read failed: {_network_reason(exc)}")
-        if len(body) > MAX_BYTES:
-            return Fetched(url, status, error=f"larger than {MAX_BYTES} bytes")
-        headers = response.headers
-        if (headers.get("Content-Encoding") or "").lower() in ("gzip", "x-gzip"):
-            try:
-                body = gunzip(body, max_size=MAX_BYTES)
-            except Exception as exc:  # a broken gzip stream is a server fault: report it
-                return Fetched(url, status, error=f"bad gzip body: {exc}")
-        return Fetched(url, status, body, headers.get("Content-Type"), response.geturl())
-
-
-def _network_reason(exc: BaseException) -> str:
-    reason = getattr(exc, "reason", None) or exc
-    if isinstance(reason, TimeoutError):
-        return "timed out"
-    return getattr(reason, "strerror", None) or str(reason)
-
-
-class Robots:
-    """robots.txt of one host, read per RFC 9309: 4xx allows everything; 5xx or no answer disallows."""
-
-    def __init__(self, fetched: Fetched) -> None:
-        self.check = SourceCheck("robots.txt", fetched.url, True, fetched.status)
-        self.parser: Protego | None = None
-        self.allow_all = False
-        if fetched.error or fetched.status is None or fetched.status >= 500:
-            self.check.ok = False
-            self.check.reason = f"{fetched.problem()}; RFC 9309: everything is disallowed"
-        elif fetched.status >= 400:
-            self.allow_all = True
-            self.check.reason = f"HTTP {fetched.status}: no robots.txt, everything allowed"
-        else:
-            self.parser = Protego.parse(fetched.body.decode("utf-8", "replace"))
-
-    def allowed(self, url: str, user_agent: str) -> bool:
-        if self.allow_all:
-            return True
-        return self.parser is not None and bool(self.parser.can_fetch(url, user_agent))
-
-
-# -- the check ---------------------------------------------------------------------------------------
 @dataclass
 class _Found:
     url: str
@@ -203,20 +56,9 @@ class SiteCanary:
 
     def run(self) -> SiteReport:
         self._discover()
-        if not self.found and not any(s.kind == "robots.txt" and not s.ok for s in self.report.sources):
-            self.report.problems.append("articles: no article URLs found in any discovery source")
         for url in self._newest():
             self.report.articles.append(self._check_article(url))
-        self._summarise_fields()
-        failed_sources = [s for s in self.report.sources if not s.ok]
-        extracted = [a for a in self.report.articles if a.error is None]
-        if self.found and not extracted:
-            self.report.problems.append("articles: none of the newest articles could be fetched or extracted")
-        self.report.problems[:0] = [f"{s.kind} {s.url}: {s.reason}" for s in failed_sources]
-        if self.report.articles:  # with no article checked, the source problems above say why
-            broken = [f for f in self.report.fields if f.state == "fail"]
-            self.report.problems += [f"{f.field}: {f.reason}" for f in broken]
-        self.report.ok = not self.report.problems
+        conclude(self.report, self.site, found_articles=bool(self.found))
         return self.report
 
     # discovery
@@ -380,54 +222,10 @@ class SiteCanary:
                     "dateline": fields.dateline,
                     "fallback": fields.fallback,
                 }
-                check.problems = self._field_problems(fields)
+                check.problems = field_problems(fields, self.site, self.min_text_chars)
         if check.error is not None:
-            check.problems = {name: check.error for name in FIELDS if self._expects(name)}
+            check.problems = {name: check.error for name in FIELDS if expects(self.site, name)}
         return check
-
-    def _field_problems(self, fields: ArticleFields) -> dict[str, str]:
-        problems: dict[str, str] = {}
-        text = fields.text
-        if not fields.title.strip():
-            problems["title"] = "no title found"
-        if fields.fallback:
-            problems["text"] = FALLBACK
-        elif not text.strip():
-            problems["text"] = "empty text"
-        elif len(text) < self.min_text_chars:
-            problems["text"] = f"text too short ({len(text)} < {self.min_text_chars} characters)"
-        if not fields.authors:
-            problems["authors"] = "no byline or author found"
-        if not fields.published_at:
-            problems["published_at"] = "no publication date found"
-        expected = self.site.dateline
-        if expected and (fields.dateline or "").casefold() != expected.casefold():
-            found = repr(fields.dateline) if fields.dateline else "none"
-            problems["dateline"] = f"expected {expected!r}, found {found}"
-        return problems
-
-    def _expects(self, name: str) -> bool:
-        return name != "dateline" or self.site.dateline is not None
-
-    def _summarise_fields(self) -> None:
-        checked = self.report.articles
-        for name in FIELDS:
-            result = FieldCheck(name, "ok", checked=len(checked))
-            reasons = Counter(a.problems[name] for a in checked if name in a.problems)
-            result.failed = sum(reasons.values())
-            if not self._expects(name):
-                seen = sorted({str(a.values["dateline"]) for a in checked if a.values.get("dateline")})
-                result.state = "skip"
-                result.reason = "no dateline code in the registry" + (
-                    f"; the articles show {', '.join(seen)}" if seen else ""
-                )
-            elif not checked:
-                result.state, result.reason = "fail", "no article could be checked"
-            elif reasons:
-                reason, count = reasons.most_common(1)[0]
-                result.state = "fail" if 2 * result.failed > len(checked) else "warn"
-                result.reason = f"{reason} ({count}/{len(checked)} articles)"
-            self.report.fields.append(result)
 
 
 def _parse_when(value: str | None) -> datetime | None:
@@ -484,9 +282,3 @@ def run_canary(
         return []
     with ThreadPoolExecutor(max_workers=max(1, min(workers, len(sites)))) as pool:
         return list(pool.map(one, sites))
-
-
-def failing(reports: list[SiteReport], named: Iterable[str] = ()) -> list[SiteReport]:
-    """The failures cron must alert on: failed active sites, and failed sites named explicitly."""
-    names = set(named)
-    return [r for r in reports if not r.ok and (r.status == "active" or r.site in names)]

@@ -1,0 +1,39 @@
+"""`provnews import`: store articles from JSON Lines files (e.g. to move a corpus between databases)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crawler.cli.common import open_storage
+from pipelines.importer import ImportReport, read_batches
+
+
+@click.command("import")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--batch", type=click.IntRange(1, 10_000), default=500, show_default=True, help="Articles per batch."
+)
+@click.pass_context
+def import_articles(ctx: click.Context, files: tuple[Path, ...], batch: int) -> None:
+    """Store the articles of JSON Lines FILES: a `provnews export --format jsonl`, or any file with
+    url, site_id, title and text on each line (other export fields are kept when present). Each is
+    normalised, indexed and clustered like a crawled article; one already stored with the same text is
+    left as it is. Lines that cannot be stored are skipped and counted with their reason; the exit
+    status is 1 if any was. Use it to move a corpus from SQLite to PostgreSQL or to merge corpora."""
+    report = ImportReport()
+    with open_storage(ctx) as storage:
+        result = storage.ingest(read_batches(files, report, batch))
+    click.echo(
+        f"read {report.read} article line(s): {result.new} new, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {sum(report.skipped.values())} skipped"
+    )
+    for reason, count in report.skipped.most_common():
+        click.echo(f"  skipped: {reason}: {count}")
+    for example in report.examples:
+        click.echo(f"  e.g. {example}")
+    if report.skipped:
+        ctx.exit(1)

@@ -1,0 +1,53 @@
+"""An article batch made ready for writing without the database: the CPU-bound part of an upsert, so
+that it can run while another batch is being written (`pipelines.bulk`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines import neardup
+from pipelines.clusters import Signed
+from pipelines.fts import index_fold
+from pipelines.rows import article_values, sqlite_row
+
+
+@dataclass
+class PreparedBatch:
+    """Articles by url_key: their `articles` values (MinHash signature packed in), the signature itself,
+    their title, sapo and text folded for the full-text index, and on SQLite the driver-ready columns."""
+
+    values: dict[str, dict[str, Any]]
+    signatures: dict[str, list[int] | None]
+    folded: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    sqlite_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def signed(
+        self, keys: Iterable[str], ids: Mapping[str, int], existing: Mapping[str, Any]
+    ) -> list[Signed]:
+        """The articles `keys` with their ids, new signatures and, for stored ones, the old signature."""
+        signed = []
+        for key in keys:
+            old = existing.get(key)
+            old_sig = neardup.unpack(old.minhash) if old is not None and old.minhash else None
+            signed.append(Signed(ids[key], self.signatures[key], old_sig))
+        return signed
+
+
+def prepare_articles(rows: Iterable[Mapping[str, Any]], dialect: str) -> PreparedBatch:
+    """Values, signatures and folded text of pipeline rows; the same canonical URL twice: the last wins."""
+    values: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        prepared = article_values(row)
+        values[prepared["url_key"]] = prepared
+    sigs = neardup.signatures([v["text"] for v in values.values()])
+    batch = PreparedBatch(values, dict(zip(values, sigs, strict=True)))
+    fold = index_fold(dialect)
+    for key, prepared in values.items():
+        sig = batch.signatures[key]
+        prepared["minhash"] = neardup.pack(sig) if sig else None
+        batch.folded[key] = (fold(prepared["title"]), fold(prepared["sapo"] or ""), fold(prepared["text"]))
+        if dialect == "sqlite":
+            batch.sqlite_rows[key] = sqlite_row(prepared)
+    return batch

@@ -1,0 +1,75 @@
+"""The PostgreSQL writer of an article batch: one `INSERT ... ON CONFLICT` per batch that writes each
+row complete (folded text for the generated `search_vector`, near-duplicate cluster included), so no
+row is written twice; every later version of a row would re-index its text in the GIN index."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, Connection, MetaData, Table, Text, select, text
+from sqlalchemy.dialects import postgresql
+
+from pipelines.clusters import assign_clusters, plan_clusters, save_keys
+from pipelines.db import Article
+from pipelines.prepared import PreparedBatch
+
+FOLDED = ("title_folded", "sapo_folded", "body_folded")
+# `articles` as PostgreSQL has it: the model's columns plus the folded text (migration 0001).
+_TABLE = Table(
+    "articles",
+    MetaData(),
+    *(Column(c.name, c.type, primary_key=c.primary_key) for c in Article.__table__.columns),
+    *(Column(name, Text) for name in FOLDED),
+)
+_UPDATABLE = tuple(c.name for c in _TABLE.columns if c.name not in ("id", "url_key", "first_seen_at"))
+_NEW_IDS = text("SELECT nextval(pg_get_serial_sequence('articles', 'id')) FROM generate_series(1, :n)")
+
+
+def write_postgresql(
+    conn: Connection,
+    batch: PreparedBatch,
+    to_write: dict[str, dict[str, Any]],
+    existing: dict[str, Any],
+    refresh: bool,
+) -> dict[str, int]:
+    """Write `to_write` ({url_key: versions and times}) of `batch`; returns {url_key: id}.
+
+    New articles take their ids from the sequence up front, so their cluster is planned before the
+    write. Another writer may store one of the same URLs meanwhile: ON CONFLICT then keeps that row
+    (and its id), and those few articles are clustered again once written."""
+    new_keys = [key for key in to_write if key not in existing]
+    ids = {key: existing[key].id for key in to_write if key in existing}
+    if new_keys:
+        ids.update(zip(new_keys, conn.execute(_NEW_IDS, {"n": len(new_keys)}).scalars(), strict=True))
+    clusters, keys = plan_clusters(conn, batch.signed(to_write, ids, existing))
+    rows = []
+    for key, extra in to_write.items():
+        id_ = ids[key]
+        folded = dict(zip(FOLDED, batch.folded[key], strict=True))
+        rows.append(batch.values[key] | extra | folded | {"id": id_, "cluster_id": clusters[id_]})
+    insert = postgresql.insert(_TABLE)
+    upsert = insert.on_conflict_do_update(
+        index_elements=["url_key"],
+        set_={name: insert.excluded[name] for name in _UPDATABLE},
+        # A concurrent writer that already stored this very content must not add a bogus version.
+        where=None if refresh else _TABLE.c.content_hash != insert.excluded.content_hash,
+    )
+    written = {key: id_ for key, id_ in conn.execute(upsert.returning(_TABLE.c.url_key, _TABLE.c.id), rows)}
+    raced = {ids[key]: key for key in to_write if written.get(key) != ids[key]}
+    save_keys(conn, {id_: ks for id_, ks in keys.items() if id_ not in raced})
+    if raced:
+        _recluster(conn, batch, ids, raced)
+    return ids
+
+
+def _recluster(conn: Connection, batch: PreparedBatch, ids: dict[str, int], raced: dict[int, str]) -> None:
+    """Articles another writer stored first ({planned id: url_key}): their row kept its id, or was left
+    as it was. Cluster them under their real id and move any batch copy planned to join the old one."""
+    query = select(_TABLE.c.url_key, _TABLE.c.id).where(_TABLE.c.url_key.in_(list(raced.values())))
+    actual = {key: id_ for key, id_ in conn.execute(query)}
+    ids.update(actual)
+    clusters = assign_clusters(conn, batch.signed(list(actual), ids, {}))
+    move = text("UPDATE articles SET cluster_id = :cluster WHERE cluster_id = :planned")
+    for planned, key in raced.items():
+        if planned != actual[key]:
+            conn.execute(move, {"cluster": clusters[actual[key]], "planned": planned})

@@ -1,0 +1,63 @@
+"""The SQLite writer of an article batch: plain DB-API statements, one executemany per table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+
+from pipelines.clusters import plan_clusters, save_keys
+from pipelines.db import Article
+from pipelines.fts import delete_from_index, insert_into_index
+from pipelines.prepared import PreparedBatch
+from pipelines.rows import sqlite_row
+
+# Columns an update may change: id, url_key and first_seen_at are the article's identity.
+UPDATABLE = tuple(
+    c.name for c in Article.__table__.columns if c.name not in ("id", "url_key", "first_seen_at")
+)
+
+
+def write_sqlite(
+    conn: Connection, batch: PreparedBatch, to_write: dict[str, dict[str, Any]], existing: dict[str, Any]
+) -> dict[str, int]:
+    """Write `to_write` ({url_key: versions and times}) of `batch`; returns {url_key: id}. The caller's
+    transaction holds SQLite's write lock (BEGIN IMMEDIATE, or a deferred one that fails rather than
+    interleave), so the rows looked up are the rows updated: new articles get their ids up front, their
+    cluster is computed before the row is written, and each row is written once."""
+    next_id = conn.exec_driver_sql(_NEXT_ID).scalar_one()
+    ids: dict[str, int] = {}
+    for key in to_write:
+        if key in existing:
+            ids[key] = existing[key].id
+        else:
+            ids[key], next_id = next_id, next_id + 1
+    # External-content FTS5: a row is removed with the text it was indexed with, so before the update.
+    delete_from_index(conn, [ids[key] for key in to_write if key in existing])
+    clusters, keys = plan_clusters(conn, batch.signed(to_write, ids, existing))
+    inserts, updates = [], []
+    for key, extra in to_write.items():
+        id_ = ids[key]
+        row = batch.sqlite_rows[key] | sqlite_row(extra | {"id": id_, "cluster_id": clusters[id_]})
+        if key in existing:
+            updates.append((*(row[name] for name in UPDATABLE), id_))
+        else:
+            inserts.append(tuple(row[name] for name in _INSERT_COLUMNS))
+    if inserts:
+        conn.exec_driver_sql(_INSERT, inserts)
+    if updates:
+        conn.exec_driver_sql(_UPDATE, updates)
+    insert_into_index(conn, [(ids[key], *batch.folded[key]) for key in to_write])
+    save_keys(conn, keys)
+    return ids
+
+
+_NEXT_ID = (
+    "SELECT max(coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'articles'), 0),"
+    " coalesce((SELECT max(id) FROM articles), 0)) + 1"
+)
+_INSERT_COLUMNS = tuple(c.name for c in Article.__table__.columns)
+_INSERT = (
+    f"INSERT INTO articles ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
+)
+_UPDATE = f"UPDATE articles SET {', '.join(f'{name} = ?' for name in UPDATABLE)} WHERE id = ?"

@@ -1,0 +1,76 @@
+"""`provnews import`: a JSON Lines export of one database stored into another (SQLite → either engine),
+with bad lines skipped and counted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from crawler.cli import cli
+from pipelines.search import search
+from pipelines.storage import Storage
+from tests.test_storage_clusters import STORY, wire_copy
+
+MakeArticle = Callable[..., dict[str, Any]]
+COMPARED = ("site_id", "canonical_url", "title", "sapo", "text", "authors", "published_at", "section", "tags")
+
+
+def provnews(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_export_then_import_into_another_database(
+    db_url: str, tmp_path: Path, make_article: MakeArticle
+) -> None:
+    source = f"sqlite:///{tmp_path / 'source.sqlite3'}"
+    with Storage.open(source) as storage:
+        storage.upsert_articles(
+            [
+                make_article(1, text=STORY, site_id="a"),
+                make_article(2, text=wire_copy(STORY), site_id="b", published_at=None),
+                make_article(3, text="Một bài khác hẳn về Đà Lạt.", authors=["Lê C", "Trần D"]),
+            ]
+        )
+        originals = sorted(storage.iter_articles(), key=lambda a: a["canonical_url"])
+    dump = tmp_path / "dump.jsonl"
+    assert provnews("--db", source, "export", "--format", "jsonl", "--out", str(dump)).exit_code == 0
+
+    result = provnews("--db", db_url, "import", str(dump))
+    assert result.exit_code == 0, result.output
+    assert "read 3 article line(s): 3 new, 0 updated, 0 unchanged, 0 skipped" in result.output
+    with Storage.open(db_url) as target:
+        imported = sorted(target.iter_articles(), key=lambda a: a["canonical_url"])
+        assert [{k: a[k] for k in COMPARED} for a in imported] == [
+            {k: a[k] for k in COMPARED} for a in originals
+        ]
+        assert imported[0]["cluster_id"] == imported[1]["cluster_id"] != imported[2]["cluster_id"]
+        assert [hit.title for hit in search(target, "da lat")] == ["Tin số 3"]
+    again = provnews("--db", db_url, "import", str(dump))
+    assert "0 new, 0 updated, 3 unchanged" in again.output  # idempotent
+
+
+def test_bad_lines_are_skipped_counted_and_fail_the_exit_status(db_url: str, tmp_path: Path) -> None:
+    good = {"url": "https://a.vn/1.html", "site_id": "a", "title": "Tin", "text": "Nội dung bài."}
+    lines = [
+        json.dumps(good, ensure_ascii=False),
+        "{not json",
+        json.dumps([1, 2]),
+        json.dumps({**good, "url": "https://a.vn/2.html", "text": ""}),
+        json.dumps({**good, "url": "https://a.vn/3.html", "published_at": "ngày 7-9"}),
+        "",
+        json.dumps({**good, "url": "https://a.vn/4.html", "title": "Tin 4"}),
+    ]
+    source = tmp_path / "mixed.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = provnews("--db", db_url, "import", str(source))
+    assert result.exit_code == 1
+    assert "read 6 article line(s): 2 new, 0 updated, 0 unchanged, 4 skipped" in result.output
+    for reason in ("not_json: 1", "not_an_object: 1", "missing_text: 1", "bad_published_at: 1"):
+        assert f"skipped: {reason}" in result.output
+    assert f"e.g. {source}:2: not_json" in result.output
+    with Storage.open(db_url) as target:
+        assert target.count_articles() == 2

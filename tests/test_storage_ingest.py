@@ -1,0 +1,131 @@
+"""Bulk ingest (the next batch prepared while the current one is written) and the PostgreSQL writer's
+handling of a URL that another writer stored between the lookup and the write, on both engines."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from pipelines.db import utcnow
+from pipelines.engine import SQLITE_CACHE_KIB
+from pipelines.prepared import prepare_articles
+from pipelines.search import search
+from pipelines.storage import Storage
+from pipelines.write_postgresql import write_postgresql
+from tests.test_storage_clusters import OTHER, STORY, wire_copy
+
+MakeArticle = Callable[..., dict[str, Any]]
+
+
+def _state(storage: Storage) -> list[tuple[Any, ...]]:
+    """Every article (URL, title, text, versions), the first URL of its cluster and its band key count."""
+    with storage.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT a.canonical_url, a.title, a.text, a.versions, c.canonical_url AS cluster_of,"
+                " (SELECT count(*) FROM near_dup_keys k WHERE k.article_id = a.id) AS keys"
+                " FROM articles a JOIN articles c ON c.id = a.cluster_id ORDER BY a.canonical_url"
+            )
+        )
+        # JSON comes back as text from SQLite and parsed from PostgreSQL.
+        return [
+            (*row[:3], json.loads(row[3]) if isinstance(row[3], str) else row[3], *row[4:]) for row in rows
+        ]
+
+
+def test_ingest_stores_what_upserts_store(db_url: str, make_article: MakeArticle, tmp_path: Any) -> None:
+    batches = [
+        [make_article(n, text=f"{STORY} {n}") for n in range(1, 4)],
+        [make_article(4, text=wire_copy(STORY)), make_article(5, text=OTHER), make_article(1, text=OTHER)],
+        [make_article(6, text=wire_copy(OTHER)), make_article(2, text=f"{STORY} 2")],  # 2 is unchanged
+    ]
+    with Storage.open(db_url) as bulk:
+        result = bulk.ingest(iter(batches))
+        assert (result.new, result.updated, result.unchanged) == (6, 1, 1)
+        one, *_, five, six = result.new_ids
+        assert {hit.id for hit in search(bulk, "hoang anh pleiku")} == {one, five, six}
+        ingested = _state(bulk)
+    with Storage.open(f"sqlite:///{tmp_path / 'one-by-one.sqlite3'}") as single:
+        for batch in batches:
+            single.upsert_articles(batch)
+        assert _state(single) == ingested
+    clusters = {key: cluster for key, *_, cluster, _keys in ingested}
+    assert (
+        clusters["https://baotest.vn/tin-4.html"] == "https://baotest.vn/tin-1.html"
+    )  # joined 1-3 before 1 changed
+    assert (
+        clusters["https://baotest.vn/tin-6.html"]
+        == clusters["https://baotest.vn/tin-1.html"]
+        == "https://baotest.vn/tin-5.html"
+    )
+
+
+def test_ingest_stops_at_a_failing_batch_and_keeps_the_earlier_ones(
+    storage: Storage, make_article: MakeArticle
+) -> None:
+    def batches() -> Any:
+        yield [make_article(1), make_article(2)]
+        yield [make_article(3), {"url": "https://baotest.vn/x.html", "site_id": "baotest", "title": "x"}]
+        yield [make_article(4)]
+
+    with pytest.raises(ValueError, match="lacks 'text'"):
+        storage.ingest(batches())
+    assert storage.count_articles() == 2
+
+
+def test_postgresql_writer_keeps_the_row_another_writer_stored_first(
+    pg_database: str, make_article: MakeArticle
+) -> None:
+    """The race, made deterministic: the batch is written as if its lookup had not seen a row that is
+    in fact stored (another writer stored it in between). The stored row keeps its id; the batch's
+    copy of it joins its cluster; no band key points at an id that was planned but never written."""
+    with Storage.open(pg_database) as storage:
+        first = storage.upsert_articles([make_article(1, text=STORY)]).new_ids[0]
+        batch = prepare_articles(
+            [make_article(1, text=STORY + " (sửa)"), make_article(2, text=wire_copy(STORY))], "postgresql"
+        )
+        now = {"versions": [], "first_seen_at": utcnow(), "updated_at": utcnow()}
+        with storage._writer.begin() as conn:
+            ids = write_postgresql(conn, batch, {key: dict(now) for key in batch.values}, {}, refresh=False)
+        key_1, key_2 = batch.values
+        assert ids[key_1] == first
+        copy = storage.get_article(ids[key_2])
+        assert copy is not None and copy["cluster_id"] == first
+        assert storage.get_article(first)["text"].endswith("(sửa)")  # type: ignore[index]
+        with storage.engine.connect() as conn:
+            orphans = conn.execute(
+                text(
+                    "SELECT count(*) FROM near_dup_keys k LEFT JOIN articles a ON a.id = k.article_id"
+                    " WHERE a.id IS NULL"
+                )
+            ).scalar_one()
+            dangling = conn.execute(
+                text(
+                    "SELECT count(*) FROM articles a LEFT JOIN articles c ON c.id = a.cluster_id"
+                    " WHERE c.id IS NULL"
+                )
+            ).scalar_one()
+        assert orphans == dangling == 0
+
+
+def test_ingest_groups_batches_into_transactions(tmp_path: Any, make_article: MakeArticle) -> None:
+    """Committed every `commit_every` articles: a reader sees whole groups, never part of one; at the
+    end everything is committed and the bulk connection's larger page cache is given back."""
+    url = f"sqlite:///{tmp_path / 'bulk.sqlite3'}"
+    seen: list[int] = []
+    with Storage.open(url) as storage, Storage.open(url) as reader:
+
+        def batches() -> Any:
+            for start in range(1, 11, 2):
+                seen.append(reader.count_articles())
+                yield [make_article(start), make_article(start + 1)]
+
+        assert storage.ingest(batches(), commit_every=4).new == 10
+        assert reader.count_articles() == 10
+        assert all(count % 4 == 0 for count in seen), seen  # whole groups only
+        with storage.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
