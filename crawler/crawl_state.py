@@ -55,20 +55,19 @@ class CrawlState:
             self.validators.update(self.storage.validators([site_id]))
 
     def resume(self, site_id: str) -> Iterator[str]:
-        """URLs met before and not done: never fetched (a crash, a stop, --max-articles) or failed and
-        due; each is marked seen and counted as it is taken."""
-        for url in self._pending(site_id):
-            self.seen.add(url)
-            self.count("discovery/articles_pending")
-            yield url
-
-    def _pending(self, site_id: str) -> list[str]:
+        """URLs met before and not done: never fetched (a crash, a stop, --max-articles), failed and
+        due, or refused by robots.txt (which may allow them now, and is asked before any fetch); each
+        is marked seen and counted as it is taken."""
         now = datetime.now(UTC)
-        pending = []
         for url, info in self.states[site_id].items():
-            if info.status == "discovered" or (info.status == "failed" and self._due(info, now)):
-                pending.append(url)
-        return pending
+            if info.status == "robots_denied":
+                self.count("discovery/robots_recheck")
+            elif info.status == "discovered" or (info.status == "failed" and self._due(info, now)):
+                self.count("discovery/articles_pending")
+            else:
+                continue
+            self.seen.add(url)
+            yield url
 
     def _due(self, info: UrlInfo, now: datetime) -> bool:
         if info.attempts >= self.max_attempts:

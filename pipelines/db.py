@@ -23,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-URL_STATUSES = ("discovered", "stored", "not_article", "failed", "gone")
+URL_STATUSES = ("discovered", "stored", "not_article", "failed", "gone", "robots_denied")
 RUN_OUTCOMES = ("running", "finished", "interrupted", "failed")
 
 # JSON on SQLite, JSONB on PostgreSQL (smaller, indexable if ever needed).
@@ -164,7 +164,8 @@ class UrlState(Base):
     __tablename__ = "url_state"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('discovered', 'stored', 'not_article', 'failed', 'gone')", name="ck_url_state_status"
+            "status IN ('discovered', 'stored', 'not_article', 'failed', 'gone', 'robots_denied')",
+            name="ck_url_state_status",
         ),
         Index("ix_url_state_site_status", "site_id", "status"),
     )

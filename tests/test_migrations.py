@@ -12,6 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from pipelines import migrate
 from pipelines.db import Base
@@ -229,3 +230,20 @@ def _dump(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
                 tuple(r) for r in conn.execute(text("SELECT * FROM near_dup_keys ORDER BY key, article_id"))
             ],
         }
+
+
+def test_0006_moves_robots_refusals_to_their_own_status(db_url: str) -> None:
+    storage = Storage(db_url)
+    storage.upgrade("0005")
+    refused, plain = "https://old.vn/private/1.html", "https://old.vn/tag/x.html"
+    storage.mark_urls(
+        [(refused, None, "not_article", "robots.txt disallows it"), (plain, None, "not_article")]
+    )
+    storage.upgrade()
+    assert storage.url_status([refused, plain]) == {refused: "robots_denied", plain: "not_article"}
+    storage.mark_url("https://old.vn/private/2.html", None, "robots_denied", "robots.txt disallows it")
+    migrate.downgrade(storage.engine, "0005")  # and back: the old constraint holds again
+    assert set(storage.url_status([refused, "https://old.vn/private/2.html"]).values()) == {"not_article"}
+    with pytest.raises(IntegrityError):
+        storage.mark_url("https://old.vn/private/3.html", None, "robots_denied")
+    storage.close()

@@ -134,8 +134,15 @@ def test_robots_rules_hold_for_requests_queued_while_robots_txt_loads(
     code, _out, err = crawl(db, registry(replica, proxy, tmp_path))
     assert code == 0, err[-3000:]
     assert proxy.hits(r"^/private/") == []
-    assert states(db)[urlsplit(private).path][0] == "not_article"
+    assert states(db)[urlsplit(private).path][0] == "robots_denied"
     assert stored_paths(db) == set(paths(replica))
+    # robots.txt changes: the next run, which meets the URL again, fetches and stores it
+    proxy.faults.clear()
+    proxy.add(Fault(r"^/robots\.txt$", 200, body=b"User-agent: *\nAllow: /\n"))
+    code, _out, err = crawl(db, registry(replica, proxy, tmp_path))
+    assert code == 0, err[-3000:]
+    assert len(proxy.hits(r"^/private/")) == 1
+    assert states(db)[urlsplit(private).path][0] == "stored"
 
 
 def test_crawl_delay_is_honoured(replica: ReplicaServer, proxy: FaultProxy, tmp_path: Path) -> None:

@@ -87,7 +87,7 @@ def test_runs_list_show_and_health(replica: ReplicaServer, tmp_path: Path) -> No
     assert shown.returncode == 0, shown.stderr
     assert "run 1: finished" in shown.stdout
     assert "articles:  4 new, 0 updated" in shown.stdout
-    assert "urls:      not_article 1" in shown.stdout  # the page robots.txt keeps us from
+    assert "urls:      robots_denied 1" in shown.stdout  # the page robots.txt keeps us from
     second_run = json.loads(provnews(db, "runs", "--json", "--limit", "1").stdout)
     assert second_run["id"] == 2 and second_run["stats"]["not_modified"] > 0
     assert second_run["stats"]["sites"]["baogialai"]["new"] == 0
@@ -102,7 +102,7 @@ def test_runs_list_show_and_health(replica: ReplicaServer, tmp_path: Path) -> No
     (site,) = report["sites"]
     assert site["articles"] == 4 and site["last_successful_run"] == 2 and site["new_last_7_days"] == 4
     assert sum(site["new_per_day"].values()) == 4 and len(site["new_per_day"]) == 28
-    assert site["url_states"] == {"not_article": 1, "stored": 4}
+    assert site["url_states"] == {"robots_denied": 1, "stored": 4}
     table = provnews(db, "health", "--sites-file", str(sites_file))
     assert table.returncode == 1  # a cron job alerts
     by_site = {line.split()[0]: line for line in table.stdout.splitlines()[1:-1]}

@@ -259,7 +259,7 @@ class NewsSpider(Spider):
             robots = request.meta.get("provnews_robots")
             logger.debug("not fetched: %s: %s", request.url, failure.getErrorMessage())
             if kind == ARTICLE and robots == "disallowed":
-                self.crawl_state.mark(url, site_id, "not_article", "robots.txt disallows it")
+                self.crawl_state.mark(url, site_id, "robots_denied", "robots.txt disallows it")
             # robots.txt unavailable: the URL stays as it was and is tried again in a later run
             return
         error = failure.type.__name__ if failure.type else "error"
