@@ -7,14 +7,15 @@ B-trees, PostgreSQL's server), during which the driver releases the GIL. One wri
 two overlap on a machine with two cores; batches are still written in order, one at a time.
 
 A million articles' indexes (url_key, near-duplicate band keys, dates) are written at random places,
-so each commit writes a page per new index entry; grouping batches into transactions of
-`COMMIT_EVERY` articles (with a larger page cache for the bulk connection) writes each such page once
-per group instead of once per batch. Each batch has its own savepoint: a failing batch is rolled back
-alone and the batches before it are committed before the error is raised.
+so each commit writes a page per new index entry; grouping batches into transactions (of
+`COMMIT_EVERY` articles or `COMMIT_SECONDS`, with a larger page cache for the bulk connection) writes
+each such page once per group instead of once per batch. Each batch has its own savepoint: a failing
+batch is rolled back alone and the batches before it are committed before the error is raised.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -24,7 +25,10 @@ from sqlalchemy import Connection, Engine
 from pipelines.engine import SQLITE_CACHE_KIB
 from pipelines.upsert import PreparedBatch, UpsertResult, prepare_articles, write_articles
 
-COMMIT_EVERY = 10_000  # articles per transaction
+COMMIT_EVERY = 10_000  # articles per transaction...
+# ...or fewer: other writers (a crawl storing its batches) wait for SQLite's lock up to their busy
+# timeout (5 s), so a group is committed after this many seconds whatever its size.
+COMMIT_SECONDS = 2.0
 BULK_CACHE_KIB = 256 * 1024  # SQLite page cache of the bulk connection: a group's dirty index pages
 
 
@@ -65,15 +69,17 @@ class _GroupedWriter:
         self.engine, self.refresh, self.commit_every = engine, refresh, commit_every
         self.conn: Connection | None = None
         self.written = 0
+        self.started = 0.0
 
     def write(self, batch: PreparedBatch) -> UpsertResult:
         conn = self._connection()
         if not conn.in_transaction():
             conn.begin()
+            self.started = time.monotonic()
         with conn.begin_nested():
             result = write_articles(conn, batch, refresh=self.refresh)
         self.written += len(batch.values)
-        if self.written >= self.commit_every:
+        if self.written >= self.commit_every or time.monotonic() - self.started >= COMMIT_SECONDS:
             conn.commit()
             self.written = 0
         return result

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from pipelines import bulk as bulk_module
 from pipelines.db import utcnow
 from pipelines.engine import SQLITE_CACHE_KIB
 from pipelines.prepared import prepare_articles
@@ -112,9 +113,12 @@ def test_postgresql_writer_keeps_the_row_another_writer_stored_first(
         assert orphans == dangling == 0
 
 
-def test_ingest_groups_batches_into_transactions(tmp_path: Any, make_article: MakeArticle) -> None:
+def test_ingest_groups_batches_into_transactions(
+    tmp_path: Any, make_article: MakeArticle, monkeypatch: Any
+) -> None:
     """Committed every `commit_every` articles: a reader sees whole groups, never part of one; at the
     end everything is committed and the bulk connection's larger page cache is given back."""
+    monkeypatch.setattr(bulk_module, "COMMIT_SECONDS", 600.0)  # a slow machine must not commit early
     url = f"sqlite:///{tmp_path / 'bulk.sqlite3'}"
     seen: list[int] = []
     with Storage.open(url) as storage, Storage.open(url) as reader:
@@ -129,3 +133,22 @@ def test_ingest_groups_batches_into_transactions(tmp_path: Any, make_article: Ma
         assert all(count % 4 == 0 for count in seen), seen  # whole groups only
         with storage.engine.connect() as conn:
             assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -SQLITE_CACHE_KIB
+
+
+def test_a_group_is_committed_after_commit_seconds_whatever_its_size(
+    tmp_path: Any, make_article: MakeArticle, monkeypatch: Any
+) -> None:
+    """Other writers wait for SQLite's lock only up to their busy timeout: a slow group is committed
+    after COMMIT_SECONDS even when it holds fewer than `commit_every` articles."""
+    monkeypatch.setattr(bulk_module, "COMMIT_SECONDS", 0.0)
+    url = f"sqlite:///{tmp_path / 'slow.sqlite3'}"
+    seen: list[int] = []
+    with Storage.open(url) as storage, Storage.open(url) as reader:
+
+        def batches() -> Any:
+            for n in range(1, 5):
+                seen.append(reader.count_articles())
+                yield [make_article(n)]
+
+        storage.ingest(batches(), commit_every=1000)
+    assert seen[-1] >= 2  # batches 1 and 2 were committed long before the end
