@@ -62,8 +62,8 @@ def ingest(
 
 
 class _GroupedWriter:
-    """One connection and an open transaction, committed every `commit_every` articles; used by the
-    writer thread only."""
+    """One connection and an open transaction, committed every `commit_every` articles or
+    `COMMIT_SECONDS`; used by the writer thread only."""
 
     def __init__(self, engine: Engine, refresh: bool, commit_every: int) -> None:
         self.engine, self.refresh, self.commit_every = engine, refresh, commit_every
