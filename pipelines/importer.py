@@ -35,20 +35,18 @@ def read_batches(
     """Valid article rows of the files, `batch` at a time; everything else goes to `report`."""
     rows: list[dict[str, Any]] = []
     for path in paths:
-        with path.open(encoding="utf-8", errors="strict") as lines:
-            number = 0
-            while True:
-                number += 1
-                try:
-                    line = lines.readline()
-                except UnicodeDecodeError:
-                    report.skip(f"{path}:{number}", "not_utf8")
-                    break  # the decoder's position in the file is lost: stop reading this file
-                if not line:
-                    break
-                if not line.strip():
+        # Bytes, decoded line by line: a line in another encoding is skipped alone (a text-mode file
+        # would fail on the whole buffered chunk around it).
+        with path.open("rb") as lines:
+            for number, raw in enumerate(lines, 1):
+                if not raw.strip():
                     continue
                 report.read += 1
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    report.skip(f"{path}:{number}", "not_utf8")
+                    continue
                 row, reason = parse_line(line)
                 if row is None:
                     report.skip(f"{path}:{number}", reason)

@@ -74,3 +74,23 @@ def test_bad_lines_are_skipped_counted_and_fail_the_exit_status(db_url: str, tmp
     assert f"e.g. {source}:2: not_json" in result.output
     with Storage.open(db_url) as target:
         assert target.count_articles() == 2
+
+
+def test_a_line_that_is_not_utf8_is_skipped_alone(db_url: str, tmp_path: Path) -> None:
+    rows = [
+        {"url": f"https://a.vn/{n}.html", "site_id": "a", "title": f"Tin {n}", "text": "Nội dung."}
+        for n in (1, 2)
+    ]
+    broken = tmp_path / "latin1.jsonl"  # its second line is Windows-1252 text, not UTF-8
+    good = [json.dumps(row, ensure_ascii=False).encode() for row in rows]
+    broken.write_bytes(
+        good[0] + b'\n{"title": "Tin \xe0\xe1"}\n' + good[1].replace(b"/2.html", b"/3.html") + b"\n"
+    )
+    fine = tmp_path / "fine.jsonl"
+    fine.write_text(json.dumps(rows[1], ensure_ascii=False) + "\n", encoding="utf-8")
+    result = provnews("--db", db_url, "import", "--batch", "1", str(broken), str(fine))
+    assert result.exit_code == 1
+    assert "read 4 article line(s): 3 new, 0 updated, 0 unchanged, 1 skipped" in result.output
+    assert f"e.g. {broken}:2: not_utf8" in result.output
+    with Storage.open(db_url) as target:
+        assert target.count_articles() == 3
