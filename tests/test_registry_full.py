@@ -10,21 +10,13 @@ import pytest
 from crawler.provinces import ABSORBED, CITIES, OLD_PROVINCES, UNIT_OF, UNITS, load_units
 from crawler.registry import FAMILIES, REGISTRY_CONTEXT, RegistryError, Site, get_site, load_sites
 from crawler.urls import normalize_url
+from tests.helpers import MINIMAL_SITE as ENTRY
 from tests.helpers import write_registry
 from tests.paths import REPO
 
 SITES = load_sites()
 BY_ID = {s.id: s for s in SITES}
 
-ENTRY = """
-[[site]]
-id = "baoa"
-name = "Báo A"
-province = "Gia Lai"
-base_url = "https://baoa.vn"
-family = "post"
-article_pattern = '-post\\d+\\.html$'
-"""
 ARCHIVE = """
 [[site]]
 id = "baob"

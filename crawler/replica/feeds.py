@@ -23,10 +23,6 @@ def robots_txt(base: str) -> str:
     )
 
 
-def rss_path(model: SiteModel) -> str:
-    return "/rss/home.rss" if model.family == "post" else "/rss/cate/thoi-su/"
-
-
 def feed_articles(model: SiteModel, section: str | None) -> list[Article]:
     return model.in_section(section)[:FEED_SIZE]
 
