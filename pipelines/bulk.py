@@ -4,7 +4,9 @@ is written, and several batches per transaction.
 Preparing a batch (URL identity, NFC, hashes, MinHash signatures, folding; `prepared.prepare_articles`)
 is pure Python; writing it is mostly the database engine's own work (SQLite's FTS5 tokenizer and
 B-trees, PostgreSQL's server), during which the driver releases the GIL. One writer thread lets the
-two overlap on a machine with two cores; batches are still written in order, one at a time.
+two overlap on a machine with two cores; batches are still written in order, one at a time, and up to
+`AHEAD` articles are prepared ahead so that a long write (a group's commit) does not stop the
+preparation.
 
 A million articles' indexes (url_key, near-duplicate band keys, dates) are written at random places,
 so each commit writes a page per new index entry; grouping batches into transactions (of
@@ -15,9 +17,12 @@ batch is rolled back alone and the batches before it are committed before the er
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from collections.abc import Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -30,6 +35,10 @@ COMMIT_EVERY = 10_000  # articles per transaction...
 # timeout (5 s), so a group is committed after this many seconds whatever its size.
 COMMIT_SECONDS = 2.0
 BULK_CACHE_KIB = 256 * 1024  # SQLite page cache of the bulk connection: a group's dirty index pages
+# Articles prepared ahead of the writer: enough to keep preparing through a group's commit (about half a
+# second at a million articles), about 100 MB of prepared text.
+AHEAD = 5_000
+PREPARE_AHEAD = 4  # batches handed to the preparing process and not yet taken back
 
 
 def ingest(
@@ -43,22 +52,49 @@ def ingest(
     A batch that fails (in preparation or in the database) stops the ingest with its error; every
     batch before it is stored."""
     total = UpsertResult()
-    dialect = writer.dialect.name
     with ThreadPoolExecutor(1, thread_name_prefix="provnews-writer") as pool:
         sink = _GroupedWriter(writer, refresh, commit_every)
-        pending: Future[UpsertResult] | None = None
+        pending: deque[tuple[int, Future[UpsertResult]]] = deque()
+        queued = 0  # articles prepared and not written yet
         try:
-            for rows in batches:
-                prepared = prepare_articles(rows, dialect)
-                if pending is not None:
-                    _add(total, pending.result())
-                pending = pool.submit(sink.write, prepared)
-            if pending is not None:
-                _add(total, pending.result())
+            for prepared in _prepared(batches, writer.dialect.name):
+                pending.append((len(prepared.values), pool.submit(sink.write, prepared)))
+                queued += len(prepared.values)
+                while pending and (queued > AHEAD or pending[0][1].done()):
+                    size, future = pending.popleft()
+                    queued -= size
+                    _add(total, future.result())
+            for _, future in pending:
+                _add(total, future.result())
         finally:
             # Commit what was written (the failed batch, if any, was rolled back to its savepoint).
             pool.submit(sink.close).result()
     return total
+
+
+def _prepared(batches: Iterable[Iterable[Mapping[str, Any]]], dialect: str) -> Iterator[PreparedBatch]:
+    """The batches prepared, in order: in a worker process from the second batch on (a single batch
+    does not pay for starting one), up to PREPARE_AHEAD batches ahead of the caller."""
+    source = iter(batches)
+    first = next(source, None)
+    if first is None:
+        return
+    second = next(source, None)
+    if second is None:
+        yield prepare_articles(first, dialect)
+        return
+    # spawn: a fresh interpreter, whatever threads or connections this process holds.
+    workers = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        pending: deque[Future[PreparedBatch]] = deque()
+        for rows in chain((first, second), source):
+            pending.append(workers.submit(prepare_articles, list(rows), dialect))
+            while pending and (len(pending) > PREPARE_AHEAD or pending[0].done()):
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        workers.shutdown(wait=True, cancel_futures=True)
 
 
 class _GroupedWriter:
@@ -70,8 +106,12 @@ class _GroupedWriter:
         self.conn: Connection | None = None
         self.written = 0
         self.started = 0.0
+        self.failed = False
 
     def write(self, batch: PreparedBatch) -> UpsertResult:
+        if self.failed:  # batches queued after a failed one are not written
+            raise RuntimeError("an earlier batch of this ingest failed")
+        self.failed = True  # until this batch is written
         conn = self._connection()
         if not conn.in_transaction():
             conn.begin()
@@ -82,6 +122,7 @@ class _GroupedWriter:
         if self.written >= self.commit_every or time.monotonic() - self.started >= COMMIT_SECONDS:
             conn.commit()
             self.written = 0
+        self.failed = False
         return result
 
     def close(self) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, select, tuple_, update
 
 from pipelines import neardup
 from pipelines.db import Article, NearDupKey
-from pipelines.sql import chunks, upsert_statement
+from pipelines.sql import chunks, sqlite_insert_many, upsert_statement
 
 
 @dataclass
@@ -67,18 +68,20 @@ def plan_clusters(
         cluster = best[1] if best else article.id
         clusters[article.id] = cluster
         if article.sig is not None:  # later articles of the batch may be copies of this one
+            candidate = _Candidate(article.id, cluster, article.sig)
             for key in keys[article.id]:
-                by_key.setdefault(key, []).append(_Candidate(article.id, cluster, article.sig))
+                by_key.setdefault(key, []).append(candidate)
     return clusters, keys
 
 
 def save_keys(conn: Connection, keys: dict[int, list[int]]) -> None:
     """Store the band keys of articles ({id: keys}, from `plan_clusters`)."""
-    rows = [(key, id_) for id_, ks in keys.items() for key in ks]
+    # In key order: consecutive inserts land on neighbouring B-tree pages, which are then in the cache.
+    rows = sorted((key, id_) for id_, ks in keys.items() for key in ks)
     if not rows:
         return
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("INSERT OR IGNORE INTO near_dup_keys (key, article_id) VALUES (?, ?)", rows)
+        sqlite_insert_many(conn, "INSERT OR IGNORE INTO near_dup_keys (key, article_id)", rows)
     else:
         stmt = upsert_statement(conn, NearDupKey.__table__).on_conflict_do_nothing()
         conn.execute(stmt, [{"key": key, "article_id": id_} for key, id_ in rows])
@@ -98,22 +101,32 @@ CANDIDATES_PER_KEY = 8
 
 def _stored_candidates(conn: Connection, keys: Iterable[int]) -> dict[int, list[_Candidate]]:
     found: dict[int, list[_Candidate]] = {}
-    newest = func.row_number().over(partition_by=NearDupKey.key, order_by=NearDupKey.article_id.desc())
-    for part in chunks(sorted(keys), 500):
-        holders = (
-            select(NearDupKey.key, NearDupKey.article_id, newest.label("rank"))
-            .where(NearDupKey.key.in_(part))
-            .subquery()
-        )
-        query = (
-            select(holders.c.key, Article.id, Article.cluster_id, Article.minhash)
-            .join(Article, Article.id == holders.c.article_id)
-            .where(holders.c.rank <= CANDIDATES_PER_KEY)
-        )
-        for key, id_, cluster_id, blob in conn.execute(query):
+    for part in chunks(sorted(keys), _KEYS_PER_QUERY):
+        for key, id_, cluster_id, blob in conn.execute(_CANDIDATES, {"keys": part}):
             if blob is not None:
                 found.setdefault(key, []).append(_Candidate(id_, cluster_id or id_, neardup.unpack(blob)))
     return found
+
+
+def _candidates_query() -> Any:
+    newest = func.row_number().over(partition_by=NearDupKey.key, order_by=NearDupKey.article_id.desc())
+    holders = (
+        select(NearDupKey.key, NearDupKey.article_id, newest.label("rank"))
+        .where(NearDupKey.key.in_(bindparam("keys", expanding=True)))
+        .subquery()
+    )
+    return (
+        select(holders.c.key, Article.id, Article.cluster_id, Article.minhash)
+        .join(Article, Article.id == holders.c.article_id)
+        .where(holders.c.rank <= CANDIDATES_PER_KEY)
+    )
+
+
+# One statement, compiled once; the key list is bound at execution (a literal IN list of thousands
+# of keys cost more to build in SQLAlchemy than the lookup itself). A batch's keys fit one query
+# (SQLite allows 32,766 parameters, PostgreSQL 65,535).
+_CANDIDATES = _candidates_query()
+_KEYS_PER_QUERY = 8192
 
 
 def backfill(conn: Connection, batch: int = 500) -> int:

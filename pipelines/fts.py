@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Connection, bindparam, text
 
 from pipelines.folding import fold_for_search
+from pipelines.sql import sqlite_insert_many
 
 
 def fold_d(text: str) -> str:
@@ -34,9 +35,7 @@ def index_fold(dialect: str) -> Callable[[str], str]:
 
 def insert_into_index(conn: Connection, rows: Sequence[tuple[int, str, str, str]]) -> None:
     """SQLite: index (id, title, sapo, text) rows folded with `fold_d` that are not indexed yet."""
-    if rows:
-        insert = "INSERT INTO articles_fts (rowid, title, sapo, text) VALUES (?, ?, ?, ?)"
-        conn.exec_driver_sql(insert, list(rows))
+    sqlite_insert_many(conn, "INSERT INTO articles_fts (rowid, title, sapo, text)", rows)
 
 
 def delete_from_index(conn: Connection, ids: Sequence[int]) -> None:

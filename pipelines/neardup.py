@@ -92,6 +92,11 @@ def signature(text: str) -> list[int] | None:
 def signatures(texts: Sequence[str]) -> list[list[int] | None]:
     """`signature` of many texts at once, vectorised with numpy: the same values (CPython's tuple hash
     of the shingle's word ids is recomputed in uint64 arithmetic), several times faster per text."""
+    return signatures_of_words([text.split(None, MAX_WORDS)[:MAX_WORDS] for text in texts])
+
+
+def signatures_of_words(texts: Sequence[Sequence[str]]) -> list[list[int] | None]:
+    """`signatures` of texts already split into words (only the first MAX_WORDS are used)."""
     out: list[list[int] | None] = []
     for start in range(0, len(texts), _CHUNK):
         out += _signatures(texts[start : start + _CHUNK])
@@ -101,19 +106,18 @@ def signatures(texts: Sequence[str]) -> list[list[int] | None]:
 _CHUNK = 4096  # texts per numpy pass: text numbers stay int16 for the radix sort
 
 
-def _signatures(texts: Sequence[str]) -> list[list[int] | None]:
+def _signatures(texts: Sequence[Sequence[str]]) -> list[list[int] | None]:
     out: list[list[int] | None] = [None] * len(texts)
     lanes: list[int] = []
-    owners: list[int] = []
-    for index, text in enumerate(texts):
-        words = text.split(None, MAX_WORDS)[:MAX_WORDS]
-        if len(words) < SHINGLE + MIN_SHINGLES - 1:
+    lengths: list[int] = []
+    for words in texts:
+        used = len(words) if len(words) < MAX_WORDS else MAX_WORDS
+        if used < SHINGLE + MIN_SHINGLES - 1:
+            lengths.append(0)
             continue
-        lanes += map(_LANES.__getitem__, words)
-        # A shingle starts at every word but the last SHINGLE - 1 of a text; -1 marks those.
-        owners += [index] * (len(words) - SHINGLE + 1)
-        owners += [-1] * (SHINGLE - 1)
-    if not owners:
+        lanes += map(_LANES.__getitem__, words[:used])
+        lengths.append(used)
+    if not lanes:
         return out
     lane = np.array(lanes, dtype=np.uint64)
     count = len(lane) - SHINGLE + 1
@@ -124,7 +128,13 @@ def _signatures(texts: Sequence[str]) -> list[list[int] | None]:
         acc *= _XXPRIME_1
     acc += _TUPLE_TAIL
     acc[acc == _MINUS_ONE] = np.uint64(1546275796)
-    owner = np.array(owners[:count], dtype=np.int16)
+    # The text of each word; a shingle starts at every word but the last SHINGLE - 1 of its text.
+    per_text = np.array(lengths, dtype=np.int64)
+    owner = np.repeat(np.arange(len(texts), dtype=np.int16), per_text)
+    ends = np.cumsum(per_text)[per_text > 0]
+    for back in range(1, SHINGLE):
+        owner[ends - back] = -1
+    owner = owner[:count]
     keep = owner >= 0
     values, owner = acc.view(np.int64)[keep], owner[keep]
     # Distinct shingles per text: sort by value, then (stable, radix) by text; count value changes.

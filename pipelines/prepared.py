@@ -10,7 +10,7 @@ from typing import Any
 from pipelines import neardup
 from pipelines.clusters import Signed
 from pipelines.fts import index_fold
-from pipelines.rows import article_values, sqlite_row
+from pipelines.rows import article_values_and_words, sqlite_row
 
 
 @dataclass
@@ -38,10 +38,12 @@ class PreparedBatch:
 def prepare_articles(rows: Iterable[Mapping[str, Any]], dialect: str) -> PreparedBatch:
     """Values, signatures and folded text of pipeline rows; the same canonical URL twice: the last wins."""
     values: dict[str, dict[str, Any]] = {}
+    words: dict[str, list[str]] = {}
     for row in rows:
-        prepared = article_values(row)
+        prepared, words_of_text = article_values_and_words(row)
         values[prepared["url_key"]] = prepared
-    sigs = neardup.signatures([v["text"] for v in values.values()])
+        words[prepared["url_key"]] = words_of_text
+    sigs = neardup.signatures_of_words(list(words.values()))
     batch = PreparedBatch(values, dict(zip(values, sigs, strict=True)))
     fold = index_fold(dialect)
     for key, prepared in values.items():

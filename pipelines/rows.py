@@ -86,13 +86,19 @@ def article_values(row: Mapping[str, Any]) -> dict[str, Any]:
 
     Unknown keys are ignored so that pipelines may carry extra metadata; missing required keys raise.
     """
+    return article_values_and_words(row)[0]
+
+
+def article_values_and_words(row: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """`article_values` and the words of the text (split once: counted here, signed by the caller)."""
     for key in ("url", "site_id", "title", "text"):
         if not row.get(key):
             raise ValueError(f"article row lacks '{key}': {row.get('url')!r}")
     text = unicodedata.normalize("NFC", row["text"])
+    words = text.split()
     canonical = row.get("canonical_url") or row["url"]
     images = [_plain(image) for image in row.get("images") or []]
-    return {
+    values = {
         "site_id": row["site_id"],
         "url": row["url"],
         "canonical_url": canonical,
@@ -114,11 +120,12 @@ def article_values(row: Mapping[str, Any]) -> dict[str, Any]:
         "fallback": bool(row.get("fallback")),
         "province": row.get("province"),
         "province_old": row.get("province_old"),
-        "content_hash": content_hash(text),
-        "word_count": len(text.split()),
+        "content_hash": sha1_hex(text),  # `content_hash` of the text, which is NFC already
+        "word_count": len(words),
         "raw_html": compress_html(row.get("raw_html")),
         "run_id": row.get("run_id"),
     }
+    return values, words
 
 
 def public_dict(mapping: Mapping[Any, Any]) -> dict[str, Any]:
@@ -152,7 +159,7 @@ def sqlite_row(values: Mapping[str, Any]) -> dict[str, Any]:
             row[key] = value.isoformat(" ", "microseconds")
     for key in _JSON_COLUMNS:
         if key in row:
-            row[key] = json.dumps(row[key])
+            row[key] = "[]" if row[key] == [] else json.dumps(row[key])  # the common case, without its cost
     if "fallback" in row:
         row["fallback"] = int(bool(row["fallback"]))
     return row

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -42,6 +44,37 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """Slices of at most `size` items (keeps IN lists under SQLite's bound-parameter limit)."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def sqlite_insert_many(conn: Connection, head: str, rows: Sequence[Sequence[Any]]) -> None:
+    """`head` (e.g. "INSERT INTO t (a, b)") with `rows` as multi-row VALUES lists, as few statements as
+    SQLite's bound-parameter limit allows.
+
+    executemany steps the statement once per row, and the sqlite3 module releases the GIL around each
+    step and must take it back after: while another thread runs Python (the next batch being prepared),
+    every row of a batch waits for the GIL. One statement per batch waits once."""
+    if not rows:
+        return
+    width = len(rows[0])
+    per_statement = max(1, _parameter_limit(conn) // width)
+    for start in range(0, len(rows), per_statement):
+        part = rows[start : start + per_statement]
+        sql = f"{head} VALUES {_placeholders(width, len(part))}"
+        conn.exec_driver_sql(sql, tuple(value for row in part for value in row))
+
+
+def _parameter_limit(conn: Connection) -> int:
+    driver = conn.connection.driver_connection
+    getlimit = getattr(driver, "getlimit", None)  # Python 3.11+
+    if getlimit is None:
+        return 999  # SQLite's limit before 3.32
+    return min(int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)), 32766)
+
+
+@lru_cache(maxsize=64)
+def _placeholders(width: int, count: int) -> str:
+    row = "(" + ", ".join("?" * width) + ")"
+    return ", ".join([row] * count)
 
 
 def article_filters(

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from pipelines.db import Article, SiteRow, utcnow
 from pipelines.prepared import PreparedBatch, prepare_articles
@@ -112,9 +112,8 @@ def write_articles(conn: Connection, batch: PreparedBatch, *, refresh: bool = Fa
         return result
     _ensure_sites(conn, batch.values.values())
     existing: dict[str, Any] = {}
-    for keys in chunks(list(batch.values), 500):
-        query = select(Article.url_key, Article.id, Article.content_hash, Article.versions, Article.minhash)
-        existing.update({row.url_key: row for row in conn.execute(query.where(Article.url_key.in_(keys)))})
+    for keys in chunks(list(batch.values), 8192):
+        existing.update({row.url_key: row for row in conn.execute(_STORED, {"keys": keys})})
     now = utcnow()
     to_write: dict[str, dict[str, Any]] = {}
     for key, values in batch.values.items():
@@ -135,3 +134,9 @@ def write_articles(conn: Connection, batch: PreparedBatch, *, refresh: bool = Fa
     for key in to_write:
         (result.updated_ids if key in existing else result.new_ids).append(ids[key])
     return result
+
+
+# The stored state of a batch's articles; the url_key list is bound at execution (see clusters._CANDIDATES).
+_STORED = select(Article.url_key, Article.id, Article.content_hash, Article.versions, Article.minhash).where(
+    Article.url_key.in_(bindparam("keys", expanding=True))
+)

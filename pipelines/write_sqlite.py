@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -11,6 +12,7 @@ from pipelines.db import Article
 from pipelines.fts import delete_from_index, insert_into_index
 from pipelines.prepared import PreparedBatch
 from pipelines.rows import sqlite_row
+from pipelines.sql import sqlite_insert_many
 
 # Columns an update may change: id, url_key and first_seen_at are the article's identity.
 UPDATABLE = tuple(
@@ -40,11 +42,10 @@ def write_sqlite(
         id_ = ids[key]
         row = batch.sqlite_rows[key] | sqlite_row(extra | {"id": id_, "cluster_id": clusters[id_]})
         if key in existing:
-            updates.append((*(row[name] for name in UPDATABLE), id_))
+            updates.append((*_updatable(row), id_))
         else:
-            inserts.append(tuple(row[name] for name in _INSERT_COLUMNS))
-    if inserts:
-        conn.exec_driver_sql(_INSERT, inserts)
+            inserts.append(_insertable(row))
+    sqlite_insert_many(conn, _INSERT, inserts)
     if updates:
         conn.exec_driver_sql(_UPDATE, updates)
     insert_into_index(conn, [(ids[key], *batch.folded[key]) for key in to_write])
@@ -57,7 +58,7 @@ _NEXT_ID = (
     " coalesce((SELECT max(id) FROM articles), 0)) + 1"
 )
 _INSERT_COLUMNS = tuple(c.name for c in Article.__table__.columns)
-_INSERT = (
-    f"INSERT INTO articles ({', '.join(_INSERT_COLUMNS)}) VALUES ({', '.join('?' * len(_INSERT_COLUMNS))})"
-)
+_insertable = itemgetter(*_INSERT_COLUMNS)
+_updatable = itemgetter(*UPDATABLE)
+_INSERT = f"INSERT INTO articles ({', '.join(_INSERT_COLUMNS)})"
 _UPDATE = f"UPDATE articles SET {', '.join(f'{name} = ?' for name in UPDATABLE)} WHERE id = ?"

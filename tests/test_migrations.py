@@ -247,3 +247,20 @@ def test_0006_moves_robots_refusals_to_their_own_status(db_url: str) -> None:
     with pytest.raises(IntegrityError):
         storage.mark_url("https://old.vn/private/3.html", None, "robots_denied")
     storage.close()
+
+
+def test_0007_sets_the_full_text_merge_policy(tmp_path: Path) -> None:
+    """SQLite keeps FTS5 settings in the index's config table; the migration changes them both ways."""
+
+    def settings(storage: Storage) -> dict[str, int]:
+        with storage.engine.connect() as conn:
+            return dict(conn.execute(text("SELECT k, v FROM articles_fts_config WHERE k != 'version'")).all())
+
+    storage = Storage(f"sqlite:///{tmp_path / 'fts.sqlite3'}")
+    storage.upgrade("0006")
+    assert settings(storage) == {"automerge": 8}
+    storage.upgrade()
+    assert settings(storage) == {"automerge": 16, "hashsize": 64 * 1024 * 1024}
+    migrate.downgrade(storage.engine, "0006")
+    assert settings(storage) == {"automerge": 8, "hashsize": 1024 * 1024}
+    storage.close()

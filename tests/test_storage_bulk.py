@@ -28,6 +28,7 @@ def test_batch_signatures_equal_single_ones() -> None:
     texts += ["", "quá ngắn", " ".join(["lặp"] * 200), " ".join(f"{i % 20}" for i in range(200))]
     texts += [" ".join(str(i) for i in range(n)) for n in (27, 28, 29, 301, 1000)]
     assert neardup.signatures(texts) == [neardup.signature(t) for t in texts]
+    assert neardup.signatures_of_words([t.split() for t in texts]) == neardup.signatures(texts)
     assert neardup.signatures([]) == []
 
 

@@ -4,6 +4,7 @@ handling of a URL that another writer stored between the lookup and the write, o
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -78,6 +79,36 @@ def test_ingest_stops_at_a_failing_batch_and_keeps_the_earlier_ones(
     assert storage.count_articles() == 2
 
 
+def test_batches_queued_after_a_failing_write_are_not_written(
+    storage: Storage, make_article: MakeArticle, monkeypatch: Any
+) -> None:
+    """Batches are prepared ahead of the writer: when a write fails in the database, the ones queued
+    behind it are dropped, the ones before it are committed, and the error is the failing write's."""
+    real_write = bulk_module.write_articles
+    doomed = "https://baotest.vn/tin-3.html"
+    all_queued = threading.Event()
+
+    def failing_write(conn: Any, batch: Any, **kwargs: Any) -> Any:
+        result = real_write(conn, batch, **kwargs)  # written, then undone by the batch's savepoint
+        if any(v["canonical_url"] == doomed for v in batch.values.values()):
+            assert all_queued.wait(30)  # batches 4-6 are queued behind this one
+            raise RuntimeError("disk I/O error (injected)")
+        return result
+
+    monkeypatch.setattr(bulk_module, "write_articles", failing_write)
+
+    def batches() -> Any:
+        for n in range(1, 7):
+            yield [make_article(n)]
+        all_queued.set()
+
+    with pytest.raises(RuntimeError, match="injected"):
+        storage.ingest(batches())
+    with storage.engine.connect() as conn:
+        stored = conn.execute(text("SELECT canonical_url FROM articles ORDER BY id")).scalars().all()
+    assert stored == ["https://baotest.vn/tin-1.html", "https://baotest.vn/tin-2.html"]
+
+
 def test_postgresql_writer_keeps_the_row_another_writer_stored_first(
     pg_database: str, make_article: MakeArticle
 ) -> None:
@@ -141,6 +172,9 @@ def test_a_group_is_committed_after_commit_seconds_whatever_its_size(
     """Other writers wait for SQLite's lock only up to their busy timeout: a slow group is committed
     after COMMIT_SECONDS even when it holds fewer than `commit_every` articles."""
     monkeypatch.setattr(bulk_module, "COMMIT_SECONDS", 0.0)
+    # Each batch written before the next is read.
+    monkeypatch.setattr(bulk_module, "AHEAD", 0)
+    monkeypatch.setattr(bulk_module, "PREPARE_AHEAD", 0)
     url = f"sqlite:///{tmp_path / 'slow.sqlite3'}"
     seen: list[int] = []
     with Storage.open(url) as storage, Storage.open(url) as reader:
@@ -151,4 +185,6 @@ def test_a_group_is_committed_after_commit_seconds_whatever_its_size(
                 yield [make_article(n)]
 
         storage.ingest(batches(), commit_every=1000)
-    assert seen[-1] >= 2  # batches 1 and 2 were committed long before the end
+    # Each batch committed as soon as it was written (the first two are read before either is written:
+    # the second one decides whether a preparing process is started).
+    assert seen == [0, 0, 2, 3]
