@@ -1,12 +1,13 @@
-"""Bulk ingest: many batches of articles, with the CPU work of the next batch done while the current one
+"""Bulk ingest: many batches of articles, with the CPU work of later batches done while the current one
 is written, and several batches per transaction.
 
 Preparing a batch (URL identity, NFC, hashes, MinHash signatures, folding; `prepared.prepare_articles`)
 is pure Python; writing it is mostly the database engine's own work (SQLite's FTS5 tokenizer and
-B-trees, PostgreSQL's server), during which the driver releases the GIL. One writer thread lets the
-two overlap on a machine with two cores; batches are still written in order, one at a time, and up to
-`AHEAD` articles are prepared ahead so that a long write (a group's commit) does not stop the
-preparation.
+B-trees, PostgreSQL's server), during which the driver releases the GIL. Batches are prepared in a
+worker process and written, in order, by a writer thread: a writer thread beside a preparing thread
+waited for the GIL after each SQLite call, and the two together used one core's worth of CPU
+(benchmarks/README.md). Up to `AHEAD` articles are queued for the writer, so that a long write (a
+group's commit) does not stop the preparation.
 
 A million articles' indexes (url_key, near-duplicate band keys, dates) are written at random places,
 so each commit writes a page per new index entry; grouping batches into transactions (of

@@ -96,16 +96,15 @@ def search(
         Article.published_at,
         Article.text,
     )
-    if engine.dialect.name == "sqlite":
-        stmt = _sqlite_query(columns, phrases)
-    elif engine.dialect.name == "postgresql":
-        stmt = _postgresql_query(columns, phrases, filters)
-    else:
+    if engine.dialect.name not in ("sqlite", "postgresql"):
         raise SearchError(f"search is not available on {engine.dialect.name}")
     try:
         with engine.connect() as conn:
             if engine.dialect.name == "sqlite":
+                stmt = _sqlite_query(columns, phrases)
                 stmt = stmt.where(*_sqlite_candidates(conn, phrases, filters))
+            else:
+                stmt = _postgresql_query(conn, columns, phrases, filters)
             rows = conn.execute(stmt.where(*filters).limit(limit)).all()
     except DBAPIError as exc:
         raise SearchError(f"the search failed: {exc.orig or exc}") from exc
@@ -152,26 +151,57 @@ def _sqlite_candidates(
 
 
 def _postgresql_query(
-    columns: tuple[Any, ...], phrases: list[tuple[str, ...]], filters: list[ColumnElement[bool]]
+    conn: Connection,
+    columns: tuple[Any, ...],
+    phrases: list[tuple[str, ...]],
+    filters: list[ColumnElement[bool]],
 ) -> Select[Any]:
     config: ColumnElement[Any] = literal_column("'simple'::regconfig")
     tsquery: ColumnElement[Any] = func.phraseto_tsquery(config, " ".join(phrases[0]))
     for words in phrases[1:]:
         tsquery = tsquery.op("&&")(func.phraseto_tsquery(config, " ".join(words)))
     vector: ColumnElement[Any] = literal_column("articles.search_vector")
-    # The newest matches only: for a common word the planner walks the primary key backwards and stops,
-    # for a rare one it reads the GIN index; either way at most RANK_CANDIDATES rows are ranked.
-    newest = (
+    match = vector.op("@@")(tsquery)
+    # Weights are set when the vector is built (title A, sapo B, body C); ts_rank's defaults favour A.
+    rank = func.ts_rank(vector, tsquery)
+    ranked = select(*columns, rank.label("score")).order_by(rank.desc(), Article.id)
+    newest = _postgresql_newest(conn, match, filters)
+    if newest is not None:
+        return ranked.where(Article.id.in_(newest))
+    # The newest matches in the whole table: for a common word the planner walks the primary key
+    # backwards and stops, for a rare one it reads the GIN index.
+    candidates = (
         select(Article.id)
-        .where(vector.op("@@")(tsquery), *filters)
+        .where(match, *filters)
         .order_by(Article.id.desc())
         .limit(RANK_CANDIDATES)
         .subquery("candidates")
     )
-    # Weights are set when the vector is built (title A, sapo B, body C); ts_rank's defaults favour A.
-    rank = func.ts_rank(vector, tsquery)
-    return (
-        select(*columns, rank.label("score"))
-        .join(newest, newest.c.id == Article.id)
-        .order_by(rank.desc(), Article.id)
-    )
+    return ranked.join(candidates, candidates.c.id == Article.id)
+
+
+# PostgreSQL looks for the newest matches among the newest FIRST_WINDOW ids first, then in a window
+# sized from the matches found there, then in the whole table.
+FIRST_WINDOW = 20_000
+
+
+def _postgresql_newest(
+    conn: Connection, match: ColumnElement[bool], filters: list[ColumnElement[bool]]
+) -> list[int] | None:
+    """The ids of the RANK_CANDIDATES newest articles that match, when a window of the newest ids holds
+    that many; None when only the whole table does.
+
+    The GIN index cannot check a phrase's word positions, and the planner reads a filtered query by
+    walking the primary key backwards: either way every candidate row's tsvector is read from the heap
+    (at 1M articles, 65,000 rows for "dak lak", 84,000 for a common word on one site: 0.4-0.5 s). In
+    a window of ids both become a `BitmapAnd` with the primary key, or a short walk."""
+    top = conn.execute(select(func.max(Article.id))).scalar()
+    window = FIRST_WINDOW
+    while top is not None and window < top:
+        query = select(Article.id).where(Article.id > top - window, match, *filters)
+        ids = list(conn.execute(query.order_by(Article.id.desc()).limit(RANK_CANDIDATES)).scalars())
+        if len(ids) == RANK_CANDIDATES:
+            return ids
+        # Matches are spread about evenly over ids: a window expected to hold 1.5 times the need.
+        window = max(window * 2, window * RANK_CANDIDATES * 3 // (2 * max(len(ids), 1)))
+    return None

@@ -86,9 +86,11 @@ class Storage:
         refresh: bool = False,
         commit_every: int = bulk.COMMIT_EVERY,
     ) -> UpsertResult:
-        """Bulk `upsert_articles` for many batches: the next batch is prepared while the current one is
-        written, and batches are committed together every `commit_every` articles (see
-        `pipelines.bulk`). A failing batch stops it; the batches before it are stored."""
+        """Bulk `upsert_articles` for many batches: batches are prepared in a worker process while
+        earlier ones are written, and committed together every `commit_every` articles (see
+        `pipelines.bulk`). A failing batch stops it; the batches before it are stored. The worker is
+        started with multiprocessing's "spawn": a script that calls this must guard its entry point
+        with `if __name__ == "__main__":`, and the rows must be picklable (plain dicts are)."""
         return bulk.ingest(self._writer, batches, refresh=refresh, commit_every=commit_every)
 
     def cluster_of(self, article_id: int) -> list[dict[str, Any]]:

@@ -46,6 +46,11 @@ def test_migration_matches_models(storage: Storage) -> None:
         "search_vector",
         "ix_articles_search_vector",
         "published_month",  # SQLite only: generated, for browsing
+        # PostgreSQL only (migration 0008): filter indexes for search
+        "ix_articles_province",
+        "ix_articles_province_old",
+        "ix_articles_section",
+        "ix_articles_published",
     }
     with storage.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -263,4 +268,26 @@ def test_0007_sets_the_full_text_merge_policy(tmp_path: Path) -> None:
     assert settings(storage) == {"automerge": 16, "hashsize": 64 * 1024 * 1024}
     migrate.downgrade(storage.engine, "0006")
     assert settings(storage) == {"automerge": 8, "hashsize": 1024 * 1024}
+    storage.close()
+
+
+def test_0008_indexes_the_search_filters_on_postgresql(db_url: str) -> None:
+    storage = Storage(db_url)
+    storage.upgrade("0007")
+
+    def indexes() -> set[str]:
+        return {i["name"] for i in inspect(storage.engine).get_indexes("articles") if i["name"]}
+
+    before = indexes()
+    storage.upgrade()
+    added = {
+        "ix_articles_province",
+        "ix_articles_province_old",
+        "ix_articles_section",
+        "ix_articles_published",
+    }
+    expected = added if storage.engine.dialect.name == "postgresql" else set()
+    assert indexes() - before == expected
+    migrate.downgrade(storage.engine, "0007")
+    assert indexes() == before
     storage.close()

@@ -98,3 +98,40 @@ def test_cli_hostile_queries(corpus: Storage, db_url: str, query: str) -> None:
 def test_cli_bad_date_is_a_usage_error(corpus: Storage, db_url: str) -> None:
     result = CliRunner().invoke(cli, ["--db", db_url, "search", "ha noi", "--since", "10/05/2024"])
     assert result.exit_code == 2 and "Invalid value for '--since'" in result.output
+
+
+def test_postgresql_id_windows_find_the_same_newest_matches(
+    pg_database: str, make_article: MakeArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL looks for the newest matches in windows of the newest ids before the whole table;
+    the hits are the ones the whole-table query finds, filtered or not, phrase or words."""
+    import pipelines.search as search_module
+
+    rows = []
+    for n in range(1, 41):
+        province = "Gia Lai" if n % 3 == 0 else "Huế"
+        text = "Mưa lớn ở Đắk Lắk." if n % 2 else "Lắk Đắk nắng, mưa lớn."
+        rows.append(make_article(n, title=f"Tin {n}", text=text, province=province))
+    rows += [make_article(n, title=f"Khác {n}", text="Trời nắng đẹp.") for n in range(41, 61)]
+    queries = [("mua lon", {}), ('"dak lak"', {}), ("mua", {"province": "Gia Lai"}), ("nang", {})]
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 5)
+    with Storage.open(pg_database) as storage:
+        storage.upsert_articles(rows)
+        monkeypatch.setattr(search_module, "FIRST_WINDOW", 10**9)  # no window: the whole table
+        whole = {q: [h.id for h in search(storage, q, limit=50, **f)] for q, f in queries}
+        monkeypatch.setattr(search_module, "FIRST_WINDOW", 4)
+        windows: list[int] = []
+        real_newest = search_module._postgresql_newest
+
+        def counting(conn: Any, match: Any, filters: Any) -> Any:
+            found = real_newest(conn, match, filters)
+            windows.append(0 if found is None else len(found))
+            return found
+
+        monkeypatch.setattr(search_module, "_postgresql_newest", counting)
+        windowed = {q: [h.id for h in search(storage, q, limit=50, **f)] for q, f in queries}
+    assert windowed == whole
+    assert all(len(ids) == 5 for ids in whole.values())
+    # Three found their 5 newest matches in a window; the filtered one outgrew the table (its matches
+    # are sparse among the newest ids) and was answered from the whole table.
+    assert windows == [5, 5, 0, 5]

@@ -4,8 +4,10 @@ handling of a URL that another writer stored between the lookup and the write, o
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import pytest
@@ -77,6 +79,29 @@ def test_ingest_stops_at_a_failing_batch_and_keeps_the_earlier_ones(
     with pytest.raises(ValueError, match="lacks 'text'"):
         storage.ingest(batches())
     assert storage.count_articles() == 2
+
+
+class _KillsTheWorker:
+    """A value whose unpickling ends the process that unpickles it: the preparing worker dies."""
+
+    def __reduce__(self) -> tuple[Any, tuple[int]]:
+        return os._exit, (3,)
+
+
+def test_a_dead_preparing_process_stops_the_ingest_and_keeps_what_was_written(
+    storage: Storage, make_article: MakeArticle
+) -> None:
+    def batches() -> Any:
+        yield [make_article(1)]
+        yield [make_article(2)]
+        yield [make_article(3) | {"extra": _KillsTheWorker()}]
+        yield [make_article(4)]
+
+    with pytest.raises(BrokenProcessPool):
+        storage.ingest(batches())
+    with storage.engine.connect() as conn:
+        stored = conn.execute(text("SELECT canonical_url FROM articles ORDER BY id")).scalars().all()
+    assert stored == ["https://baotest.vn/tin-1.html", "https://baotest.vn/tin-2.html"]
 
 
 def test_batches_queued_after_a_failing_write_are_not_written(
