@@ -11,7 +11,7 @@ from sqlalchemy import Connection, bindparam, delete, func, select, tuple_, upda
 
 from pipelines import neardup
 from pipelines.db import Article, NearDupKey
-from pipelines.sql import chunks, sqlite_insert_many, upsert_statement
+from pipelines.sql import chunks, max_parameters, sqlite_insert_many, upsert_statement
 
 
 @dataclass
@@ -101,7 +101,8 @@ CANDIDATES_PER_KEY = 8
 
 def _stored_candidates(conn: Connection, keys: Iterable[int]) -> dict[int, list[_Candidate]]:
     found: dict[int, list[_Candidate]] = {}
-    for part in chunks(sorted(keys), _KEYS_PER_QUERY):
+    # The keys and the rank bound are the query's parameters.
+    for part in chunks(sorted(keys), min(_KEYS_PER_QUERY, max_parameters(conn) - 1)):
         for key, id_, cluster_id, blob in conn.execute(_CANDIDATES, {"keys": part}):
             if blob is not None:
                 found.setdefault(key, []).append(_Candidate(id_, cluster_id or id_, neardup.unpack(blob)))
@@ -124,7 +125,7 @@ def _candidates_query() -> Any:
 
 # One statement, compiled once; the key list is bound at execution (a literal IN list of thousands
 # of keys cost more to build in SQLAlchemy than the lookup itself). A batch's keys fit one query
-# (SQLite allows 32,766 parameters, PostgreSQL 65,535).
+# where the engine allows that many parameters.
 _CANDIDATES = _candidates_query()
 _KEYS_PER_QUERY = 8192
 

@@ -56,18 +56,21 @@ def sqlite_insert_many(conn: Connection, head: str, rows: Sequence[Sequence[Any]
     if not rows:
         return
     width = len(rows[0])
-    per_statement = max(1, _parameter_limit(conn) // width)
+    per_statement = max(1, max_parameters(conn) // width)
     for start in range(0, len(rows), per_statement):
         part = rows[start : start + per_statement]
         sql = f"{head} VALUES {_placeholders(width, len(part))}"
         conn.exec_driver_sql(sql, tuple(value for row in part for value in row))
 
 
-def _parameter_limit(conn: Connection) -> int:
-    driver = conn.connection.driver_connection
-    getlimit = getattr(driver, "getlimit", None)  # Python 3.11+
+def max_parameters(conn: Connection) -> int:
+    """How many values one statement may bind: SQLite's compile-time limit (999 before 3.32, 32,766
+    since; the sqlite3 module reports it from Python 3.11), PostgreSQL's 65,535; at most 32,766."""
+    if conn.dialect.name != "sqlite":
+        return 32766
+    getlimit = getattr(conn.connection.driver_connection, "getlimit", None)
     if getlimit is None:
-        return 999  # SQLite's limit before 3.32
+        return 999
     return min(int(getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)), 32766)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, select
 
 from pipelines.db import Article, SiteRow, utcnow
 from pipelines.prepared import PreparedBatch, prepare_articles
-from pipelines.sql import chunks, upsert_statement
+from pipelines.sql import chunks, max_parameters, upsert_statement
 from pipelines.write_postgresql import write_postgresql
 from pipelines.write_sqlite import write_sqlite
 
@@ -112,7 +112,7 @@ def write_articles(conn: Connection, batch: PreparedBatch, *, refresh: bool = Fa
         return result
     _ensure_sites(conn, batch.values.values())
     existing: dict[str, Any] = {}
-    for keys in chunks(list(batch.values), 8192):
+    for keys in chunks(list(batch.values), min(8192, max_parameters(conn))):
         existing.update({row.url_key: row for row in conn.execute(_STORED, {"keys": keys})})
     now = utcnow()
     to_write: dict[str, dict[str, Any]] = {}

@@ -4,6 +4,7 @@ and the bounded ranking of common words."""
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,9 @@ from pipelines import search as search_module
 from pipelines.db import Article
 from pipelines.rows import article_values
 from pipelines.search import search
+from pipelines.sql import max_parameters
 from pipelines.storage import Storage
+from pipelines.upsert import upsert_articles
 
 MakeArticle = Callable[..., dict[str, Any]]
 
@@ -122,3 +125,26 @@ def test_common_words_rank_the_newest_matches(
     newest = [hit.id for hit in search(storage, "gia lai")]
     filtered = [hit.id for hit in search(storage, "gia lai", site="a")]
     assert sorted(newest) == [3, 4] and sorted(filtered) == [1, 3]  # the bound follows the filters
+
+
+def test_batches_are_written_within_sqlites_parameter_limit(
+    tmp_path: Path, make_article: MakeArticle
+) -> None:
+    """Rows go in as multi-row INSERTs split by the connection's bound-parameter limit (999 in SQLite
+    builds before 3.32): a small limit still stores every article, key and index entry."""
+    rows = [make_article(n, text=" ".join(f"chữ{n}x{i}" for i in range(60))) for n in range(1, 41)]
+    stored = "SELECT id, url, title, text, cluster_id, minhash FROM articles ORDER BY id"
+    keys = "SELECT * FROM near_dup_keys ORDER BY key, article_id"
+    with Storage.open(f"sqlite:///{tmp_path / 'wide.sqlite3'}") as wide, wide.engine.begin() as conn:
+        upsert_articles(conn, rows)
+        expected, expected_keys = conn.exec_driver_sql(stored).all(), conn.exec_driver_sql(keys).all()
+    assert len(expected_keys) > 100
+    with Storage.open(f"sqlite:///{tmp_path / 'narrow.sqlite3'}") as narrow:
+        with narrow.engine.begin() as conn:
+            driver = conn.connection.driver_connection
+            driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 100)  # type: ignore[union-attr]
+            assert max_parameters(conn) == 100
+            upsert_articles(conn, rows)
+            assert conn.exec_driver_sql(stored).all() == expected
+            assert conn.exec_driver_sql(keys).all() == expected_keys
+        assert [h.id for h in search(narrow, "chữ7x3")] == [7]

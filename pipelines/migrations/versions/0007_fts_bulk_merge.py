@@ -5,7 +5,7 @@ default), then writes them as a new segment, and merges segments `automerge` at 
 commits 10,000 articles at once (`pipelines.bulk`): with the 1 MB buffer each group became dozens of
 small segments that were merged again and again. Measured on 1,000,000 synthetic articles (raw FTS5
 inserts of this corpus, groups of 10,000): 7,490 articles/s with automerge 8 and the default buffer,
-9,550/s with automerge 16 and a 64 MB buffer. The buffer is used only during a transaction; a crawl's
+9,386/s with automerge 16 and a 64 MB buffer. The buffer is used only during a transaction; a crawl's
 small transactions are unaffected. Queries read up to twice as many segments per level.
 
 Revision ID: 0007

@@ -4,7 +4,8 @@ merger, section, publication time).
 A search keeps the newest matches that pass its filters. Without an index on the filter the planner
 could only walk the primary key backwards and read each row's tsvector until enough rows passed: at
 1,000,000 articles `hue` limited to one province read 486,000 rows (1.4 s) and `sam son` in one month
-0.8 s. With these indexes both are a `BitmapAnd` with the full-text index (27 ms and 94 ms). SQLite
+0.8 s. With these indexes both are a `BitmapAnd` with the full-text index (27 ms and 94 ms, measured
+with the indexes alone). SQLite
 does not get them: its full-text index is read newest first and the filters are checked on the way
 (56-87 ms at 1M), and an index on a few distinct values would tempt its planner away from that.
 
