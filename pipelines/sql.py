@@ -51,8 +51,8 @@ def sqlite_insert_many(conn: Connection, head: str, rows: Sequence[Sequence[Any]
     SQLite's bound-parameter limit allows.
 
     executemany steps the statement once per row, and the sqlite3 module releases the GIL around each
-    step and must take it back after: while another thread runs Python (the next batch being prepared),
-    every row of a batch waits for the GIL. One statement per batch waits once."""
+    step and must take it back after, waiting whenever another thread runs Python; one statement per
+    batch waits once. (Measured with preparation in a thread: 2,336 against 2,181 articles/s.)"""
     if not rows:
         return
     width = len(rows[0])

@@ -77,8 +77,10 @@ def test_browse_serves_search_and_facets(tmp_path: Path, make_article: MakeArtic
         assert sites == {"baotest": 1, "baogialai": 2}
         months = {item["value"]: item["count"] for item in facets["published_month"]["results"]}
         assert months == {"2024-05": 2, "2024-06": 1}
-        tables = {t["name"]: t["hidden"] for t in get_json(f"{base}.json")["tables"]}
+        database = get_json(f"{base}.json")
+        tables = {t["name"]: t["hidden"] for t in database["tables"]}
         assert tables["articles"] is False and tables["near_dup_keys"] is True
+        assert database["views"] == []  # the full-text index's helper view is not offered
     finally:
         proc.send_signal(signal.SIGINT)
         try:

@@ -32,6 +32,9 @@ def datasette_metadata(name: str) -> dict[str, Any]:
     }
     for table in HIDDEN:
         tables[table] = {"hidden": True}
+    # The view the full-text index reads its text through: Datasette cannot hide a view, but it does
+    # not list one nobody may read. SQLite still reads it for the index.
+    tables["articles_fts_source"] = {"allow": False}
     return {
         "title": "provnews: Vietnam's provincial press",
         "description": "Search is accent-insensitive (ha noi finds Hà Nội); type đ as d.",
