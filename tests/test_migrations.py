@@ -51,6 +51,7 @@ def test_migration_matches_models(storage: Storage) -> None:
         "ix_articles_province_old",
         "ix_articles_section",
         "ix_articles_published",
+        "ix_articles_authors",
     }
     with storage.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -285,6 +286,7 @@ def test_0008_indexes_the_search_filters_on_postgresql(db_url: str) -> None:
         "ix_articles_province_old",
         "ix_articles_section",
         "ix_articles_published",
+        "ix_articles_authors",
     }
     expected = added if storage.engine.dialect.name == "postgresql" else set()
     assert indexes() - before == expected

@@ -1,11 +1,11 @@
-"""PostgreSQL: B-tree indexes on the columns searches filter by (province, province before the 2025
-merger, section, publication time).
+"""PostgreSQL: indexes on the columns searches filter by: B-trees on province, province before the 2025
+merger, section and publication time, a GIN index on the authors (JSON containment, `@>`).
 
 A search keeps the newest matches that pass its filters. Without an index on the filter the planner
 could only walk the primary key backwards and read each row's tsvector until enough rows passed: at
 1,000,000 articles `hue` limited to one province read 486,000 rows (1.4 s) and `sam son` in one month
 0.8 s. With these indexes both are a `BitmapAnd` with the full-text index (27 ms and 94 ms, measured
-with the indexes alone). SQLite
+with the indexes alone); an author filter went from 210 to 135 ms. Built in under 3 s at 1M articles. SQLite
 does not get them: its full-text index is read newest first and the filters are checked on the way
 (56-87 ms at 1M), and an index on a few distinct values would tempt its planner away from that.
 
@@ -31,15 +31,22 @@ INDEXES = {
 }
 
 
+AUTHORS = "ix_articles_authors"
+
+
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for name, column in INDEXES.items():
         op.create_index(name, "articles", [column])
+    # jsonb_path_ops: the smaller GIN operator class, which serves `@>` (all an author filter uses).
+    op.create_index(
+        AUTHORS, "articles", ["authors"], postgresql_using="gin", postgresql_ops={"authors": "jsonb_path_ops"}
+    )
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for name in INDEXES:
+    for name in (*INDEXES, AUTHORS):
         op.drop_index(name, table_name="articles")
