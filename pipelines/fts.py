@@ -33,9 +33,17 @@ def index_fold(dialect: str) -> Callable[[str], str]:
     return fold_d if dialect == "sqlite" else fold_for_search
 
 
-def insert_into_index(conn: Connection, rows: Sequence[tuple[int, str, str, str]]) -> None:
-    """SQLite: index (id, title, sapo, text) rows folded with `fold_d` that are not indexed yet."""
-    sqlite_insert_many(conn, "INSERT INTO articles_fts (rowid, title, sapo, text)", rows)
+def insert_into_index(
+    conn: Connection, rows: Sequence[tuple[int, str | bytes, str | bytes, str | bytes]]
+) -> None:
+    """SQLite: index (id, title, sapo, text) rows folded with `fold_d` that are not indexed yet; the
+    texts may be UTF-8 bytes (`prepared.PreparedBatch`), indexed as the TEXT they encode."""
+    sqlite_insert_many(
+        conn,
+        "INSERT INTO articles_fts (rowid, title, sapo, text)",
+        rows,
+        "(?, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))",
+    )
 
 
 def delete_from_index(conn: Connection, ids: Sequence[int]) -> None:

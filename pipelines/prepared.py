@@ -16,11 +16,16 @@ from pipelines.rows import article_values_and_words, sqlite_row
 @dataclass
 class PreparedBatch:
     """Articles by url_key: their `articles` values (MinHash signature packed in), the signature itself,
-    their title, sapo and text folded for the full-text index, and on SQLite the driver-ready columns."""
+    their title, sapo and text folded for the full-text index, and on SQLite the driver-ready columns.
+
+    On SQLite the texts travel as UTF-8 bytes (the article text in `sqlite_rows` only, not in `values`;
+    the folded ones too), which the writer binds and casts to TEXT: a batch comes back from the
+    preparing process without decoding them, and the writer thread does not encode them again while
+    holding the GIL (3,316 → 3,848 articles/s at 100k)."""
 
     values: dict[str, dict[str, Any]]
     signatures: dict[str, list[int] | None]
-    folded: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    folded: dict[str, tuple[str, str, str] | tuple[bytes, ...]] = field(default_factory=dict)
     sqlite_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def signed(
@@ -49,7 +54,12 @@ def prepare_articles(rows: Iterable[Mapping[str, Any]], dialect: str) -> Prepare
     for key, prepared in values.items():
         sig = batch.signatures[key]
         prepared["minhash"] = neardup.pack(sig) if sig else None
-        batch.folded[key] = (fold(prepared["title"]), fold(prepared["sapo"] or ""), fold(prepared["text"]))
+        folded = (fold(prepared["title"]), fold(prepared["sapo"] or ""), fold(prepared["text"]))
         if dialect == "sqlite":
-            batch.sqlite_rows[key] = sqlite_row(prepared)
+            row = sqlite_row(prepared)
+            row["text"] = prepared.pop("text").encode("utf-8")
+            batch.sqlite_rows[key] = row
+            batch.folded[key] = tuple(part.encode("utf-8") for part in folded)
+        else:
+            batch.folded[key] = folded
     return batch

@@ -46,9 +46,12 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         yield items[start : start + size]
 
 
-def sqlite_insert_many(conn: Connection, head: str, rows: Sequence[Sequence[Any]]) -> None:
+def sqlite_insert_many(
+    conn: Connection, head: str, rows: Sequence[Sequence[Any]], row_sql: str | None = None
+) -> None:
     """`head` (e.g. "INSERT INTO t (a, b)") with `rows` as multi-row VALUES lists, as few statements as
-    SQLite's bound-parameter limit allows.
+    SQLite's bound-parameter limit allows; `row_sql` is one row's VALUES list (default "(?, ?, ...)",
+    e.g. "(?, CAST(? AS TEXT))" to store UTF-8 bytes as text).
 
     executemany steps the statement once per row, and the sqlite3 module releases the GIL around each
     step and must take it back after, waiting whenever another thread runs Python; one statement per
@@ -56,10 +59,11 @@ def sqlite_insert_many(conn: Connection, head: str, rows: Sequence[Sequence[Any]
     if not rows:
         return
     width = len(rows[0])
+    row_sql = row_sql or "(" + ", ".join("?" * width) + ")"
     per_statement = max(1, max_parameters(conn) // width)
     for start in range(0, len(rows), per_statement):
         part = rows[start : start + per_statement]
-        sql = f"{head} VALUES {_placeholders(width, len(part))}"
+        sql = f"{head} VALUES {_placeholders(row_sql, len(part))}"
         conn.exec_driver_sql(sql, tuple(value for row in part for value in row))
 
 
@@ -75,9 +79,8 @@ def max_parameters(conn: Connection) -> int:
 
 
 @lru_cache(maxsize=64)
-def _placeholders(width: int, count: int) -> str:
-    row = "(" + ", ".join("?" * width) + ")"
-    return ", ".join([row] * count)
+def _placeholders(row_sql: str, count: int) -> str:
+    return ", ".join([row_sql] * count)
 
 
 def article_filters(

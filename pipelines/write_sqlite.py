@@ -45,7 +45,7 @@ def write_sqlite(
             updates.append((*_updatable(row), id_))
         else:
             inserts.append(_insertable(row))
-    sqlite_insert_many(conn, _INSERT, inserts)
+    sqlite_insert_many(conn, _INSERT, inserts, _INSERT_ROW)
     if updates:
         conn.exec_driver_sql(_UPDATE, updates)
     insert_into_index(conn, [(ids[key], *batch.folded[key]) for key in to_write])
@@ -61,4 +61,9 @@ _INSERT_COLUMNS = tuple(c.name for c in Article.__table__.columns)
 _insertable = itemgetter(*_INSERT_COLUMNS)
 _updatable = itemgetter(*UPDATABLE)
 _INSERT = f"INSERT INTO articles ({', '.join(_INSERT_COLUMNS)})"
-_UPDATE = f"UPDATE articles SET {', '.join(f'{name} = ?' for name in UPDATABLE)} WHERE id = ?"
+_INSERT_ROW = "(" + ", ".join("CAST(? AS TEXT)" if c == "text" else "?" for c in _INSERT_COLUMNS) + ")"
+_UPDATE = (
+    "UPDATE articles SET "
+    + ", ".join(f"{name} = CAST(? AS TEXT)" if name == "text" else f"{name} = ?" for name in UPDATABLE)
+    + " WHERE id = ?"
+)

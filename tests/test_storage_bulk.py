@@ -81,6 +81,9 @@ def test_full_text_index_stays_in_step_with_updates(tmp_path: Path, make_article
         assert [hit.id for hit in search(storage, "gia lai")] == first.new_ids
         assert [hit.id for hit in search(storage, "tin moi")] != []
         with storage.engine.begin() as conn:
+            # Texts are bound as UTF-8 bytes and cast: stored as TEXT, inserted or updated.
+            types = conn.exec_driver_sql("SELECT DISTINCT typeof(text), typeof(title) FROM articles").all()
+            assert types == [("text", "text")]
             assert _index_entries(conn, "articles_fts") == _reference_entries(conn)
             # A change behind the index's back shows.
             conn.exec_driver_sql("UPDATE articles SET text = 'chữ khác' WHERE id = 1")
