@@ -106,8 +106,7 @@ def sitemap_in_period(link: Link, since: date, until: date | None) -> bool:
         first = date(int(match[1]), int(match[2]), 1)
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         return last >= since and (until is None or first <= until)
-    modified = to_utc(link.lastmod)
-    return modified is None or modified.astimezone(VN_TZ).date() >= since
+    return entry_in_period(link, since)
 
 
 def entry_in_period(link: Link, since: date) -> bool:

@@ -9,11 +9,9 @@ from __future__ import annotations
 from crawler.legacy_page import decode_with_legacy_repair
 from crawler.parsers import ArticleFields, parser_for
 
-
-def decode_page(body: bytes, content_type: str | None = None) -> tuple[str, str | None]:
-    """The page as text, legacy-font text converted: ``(html, "TCVN3" | "VNI" | None)``; ``ValueError``
-    if undecodable (see :func:`crawler.legacy_page.decode_with_legacy_repair`)."""
-    return decode_with_legacy_repair(body, content_type)
+# The page as text, legacy-font text converted: ``(html, "TCVN3" | "VNI" | None)``; ValueError if
+# undecodable.
+decode_page = decode_with_legacy_repair
 
 
 def extract_page(

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Connection, bindparam, text
 
 from pipelines.folding import fold_for_search
-from pipelines.sql import sqlite_insert_many
+from pipelines.sql import chunks, sqlite_insert_many
 
 
 def fold_d(text: str) -> str:
@@ -49,5 +49,5 @@ def insert_into_index(
 def delete_from_index(conn: Connection, ids: Sequence[int]) -> None:
     """SQLite: remove articles from the index; call it while their rows still hold the indexed text."""
     stmt = text("DELETE FROM articles_fts WHERE rowid IN :ids").bindparams(bindparam("ids", expanding=True))
-    for start in range(0, len(ids), 500):
-        conn.execute(stmt, {"ids": list(ids[start : start + 500])})
+    for part in chunks(ids, 500):
+        conn.execute(stmt, {"ids": list(part)})

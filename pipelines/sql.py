@@ -60,9 +60,7 @@ def sqlite_insert_many(
         return
     width = len(rows[0])
     row_sql = row_sql or "(" + ", ".join("?" * width) + ")"
-    per_statement = max(1, max_parameters(conn) // width)
-    for start in range(0, len(rows), per_statement):
-        part = rows[start : start + per_statement]
+    for part in chunks(rows, max(1, max_parameters(conn) // width)):
         sql = f"{head} VALUES {_placeholders(row_sql, len(part))}"
         conn.exec_driver_sql(sql, tuple(value for row in part for value in row))
 
