@@ -6,8 +6,9 @@ included), then time typical searches; prints one JSON line of figures.
     python -m benchmarks.db_bench --engine postgresql --articles 100000   # a throwaway local server
 
 The corpus is generated once into a file of pickled batches (`--corpus`, reused by later runs; the
-generator makes ~3,400 articles/s, slower than the storage layer) and read back batch by batch during
-the timed ingest, in the ingesting process: the figure is the storage layer's rate plus unpickling.
+generator makes ~3,400 articles/s, slower than the storage layer). During the timed ingest each batch
+is read and unpickled by the ingest's preparing process, as `provnews import` reads its files: the
+figure is the storage layer's rate plus unpickling.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,18 +65,46 @@ def write_corpus(path: Path, count: int, batch: int) -> float:
     return time.perf_counter() - started
 
 
-def _batches(path: Path, count: int) -> Iterator[list[dict[str, Any]]]:
-    """The first `count` articles of a corpus file, batch by batch."""
-    done = 0
-    with path.open("rb") as source:
-        while done < count:
-            try:
-                rows = pickle.load(source)
-            except EOFError:
-                raise SystemExit(f"{path} holds only {done} articles; delete it to regenerate") from None
-            rows = rows[: count - done]
-            done += len(rows)
-            yield rows
+@dataclass
+class CorpusSlice:
+    """One pickled batch of a corpus file (its first `count` rows), unpickled by the ingest's preparing
+    process (a `bulk.RowSource`), as `provnews import` reads its slices of JSON Lines."""
+
+    path: Path
+    offset: int
+    count: int
+
+    def rows(self) -> list[dict[str, Any]]:
+        with self.path.open("rb") as source:
+            source.seek(self.offset)
+            rows: list[dict[str, Any]] = pickle.load(source)
+        return rows[: self.count]
+
+
+def corpus_slices(path: Path, count: int) -> list[CorpusSlice]:
+    """The batches holding the first `count` articles of a corpus file. Where each batch starts is
+    found by reading the file once and kept beside it (`<corpus>.offsets.json`), not during the ingest."""
+    index = path.with_name(path.name + ".offsets.json")
+    if not index.exists():
+        offsets = []
+        with path.open("rb") as source:
+            while True:
+                start = source.tell()
+                try:
+                    size = len(pickle.load(source))
+                except EOFError:
+                    break
+                offsets.append((start, size))
+        index.write_text(json.dumps(offsets))
+    slices, done = [], 0
+    for start, size in json.loads(index.read_text()):
+        if done >= count:
+            break
+        slices.append(CorpusSlice(path, start, min(size, count - done)))
+        done += slices[-1].count
+    if done < count:
+        raise SystemExit(f"{path} holds only {done} articles; delete it to regenerate")
+    return slices
 
 
 def db_size(storage: Storage) -> int:
@@ -86,15 +116,16 @@ def db_size(storage: Storage) -> int:
 
 
 def ingest(storage: Storage, corpus: Path, count: int) -> dict[str, Any]:
+    slices = corpus_slices(corpus, count)
     started = time.perf_counter()
     last_report = started
 
-    def batches() -> Iterator[list[dict[str, Any]]]:
+    def batches() -> Iterator[CorpusSlice]:
         nonlocal last_report
         done = 0
-        for rows in _batches(corpus, count):
-            yield rows
-            done += len(rows)
+        for part in slices:
+            yield part
+            done += part.count
             if time.perf_counter() - last_report > 30:
                 last_report = time.perf_counter()
                 rate = done / (last_report - started)

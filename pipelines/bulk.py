@@ -7,7 +7,8 @@ B-trees, PostgreSQL's server), during which the driver releases the GIL. Batches
 worker process and written, in order, by a writer thread: a writer thread beside a preparing thread
 waited for the GIL after each SQLite call, and the two together used one core's worth of CPU
 (benchmarks/README.md). Up to `AHEAD` articles are queued for the writer, so that a long write (a
-group's commit) does not stop the preparation.
+group's commit) does not stop the preparation. A batch may also be a `RowSource` that the worker
+reads itself (`provnews import` hands it slices of files): reading and parsing then happen there too.
 
 A million articles' indexes (url_key, near-duplicate band keys, dates) are written at random places,
 so each commit writes a page per new index entry; grouping batches into transactions (of
@@ -21,10 +22,10 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from itertools import chain
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Connection, Engine
 
@@ -42,14 +43,28 @@ AHEAD = 5_000
 PREPARE_AHEAD = 4  # batches handed to the preparing process and not yet taken back
 
 
+@runtime_checkable
+class RowSource(Protocol):
+    """A batch that the preparing process reads itself (a slice of a file, say), so that reading and
+    parsing happen beside the writer rather than in the ingesting process, and the rows are not pickled
+    across. It must be picklable; what `rows()` records on it comes back to the caller (`on_loaded`)."""
+
+    def rows(self) -> Sequence[Mapping[str, Any]]: ...
+
+
+Batch = Iterable[Mapping[str, Any]] | RowSource
+
+
 def ingest(
     writer: Engine,
-    batches: Iterable[Iterable[Mapping[str, Any]]],
+    batches: Iterable[Batch],
     *,
     refresh: bool = False,
     commit_every: int = COMMIT_EVERY,
+    on_loaded: Callable[[RowSource], None] | None = None,
 ) -> UpsertResult:
     """Upsert every batch (see `upsert.upsert_articles`) through `writer`; returns the combined result.
+    A batch is rows or a `RowSource`; `on_loaded` gets each source, in order, as its rows were read.
     A batch that fails (in preparation or in the database) stops the ingest with its error; every
     batch before it is stored."""
     total = UpsertResult()
@@ -58,7 +73,9 @@ def ingest(
         pending: deque[tuple[int, Future[UpsertResult]]] = deque()
         queued = 0  # articles prepared and not written yet
         try:
-            for prepared in _prepared(batches, writer.dialect.name):
+            for prepared, source in _prepared(batches, writer.dialect.name):
+                if source is not None and on_loaded is not None:
+                    on_loaded(source)
                 pending.append((len(prepared.values), pool.submit(sink.write, prepared)))
                 queued += len(prepared.values)
                 while pending and (queued > AHEAD or pending[0][1].done()):
@@ -73,29 +90,40 @@ def ingest(
     return total
 
 
-def _prepared(batches: Iterable[Iterable[Mapping[str, Any]]], dialect: str) -> Iterator[PreparedBatch]:
-    """The batches prepared, in order: in a worker process from the second batch on (a single batch
-    does not pay for starting one), up to PREPARE_AHEAD batches ahead of the caller."""
+Loaded = tuple[PreparedBatch, RowSource | None]
+
+
+def _prepared(batches: Iterable[Batch], dialect: str) -> Iterator[Loaded]:
+    """The batches prepared (with their source, for a `RowSource`), in order: in a worker process from
+    the second batch on (a single batch does not pay for starting one), up to PREPARE_AHEAD batches
+    ahead of the caller."""
     source = iter(batches)
     first = next(source, None)
     if first is None:
         return
     second = next(source, None)
     if second is None:
-        yield prepare_articles(first, dialect)
+        yield _prepare(first, dialect)
         return
     # spawn: a fresh interpreter, whatever threads or connections this process holds.
     workers = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
     try:
-        pending: deque[Future[PreparedBatch]] = deque()
-        for rows in chain((first, second), source):
-            pending.append(workers.submit(prepare_articles, list(rows), dialect))
+        pending: deque[Future[Loaded]] = deque()
+        for batch in chain((first, second), source):
+            sendable = batch if isinstance(batch, RowSource) else list(batch)
+            pending.append(workers.submit(_prepare, sendable, dialect))
             while pending and (len(pending) > PREPARE_AHEAD or pending[0].done()):
                 yield pending.popleft().result()
         while pending:
             yield pending.popleft().result()
     finally:
         workers.shutdown(wait=True, cancel_futures=True)
+
+
+def _prepare(batch: Batch, dialect: str) -> Loaded:
+    if isinstance(batch, RowSource):
+        return prepare_articles(batch.rows(), dialect), batch
+    return prepare_articles(batch, dialect), None
 
 
 class _GroupedWriter:

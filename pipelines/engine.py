@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 WRITE_OPTION = "provnews_write"
 # SQLite page cache per connection, in KiB (the default is 2 MB).
 SQLITE_CACHE_KIB = 64 * 1024
+# WAL size (pages of 4 KB) at which a committing connection copies the WAL into the database file.
+SQLITE_CHECKPOINT_PAGES = 16384
 
 
 def normalise_url(url: str) -> str:
@@ -63,7 +65,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     # Checkpoint the WAL every 64 MB instead of every 4 MB: a batch of articles writes several MB, so the
     # default copied (and synced) the WAL into the database after nearly every commit.
-    cursor.execute("PRAGMA wal_autocheckpoint=16384")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
     cursor.close()
 
 

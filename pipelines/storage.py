@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -81,17 +81,21 @@ class Storage:
 
     def ingest(
         self,
-        batches: Iterable[Iterable[Mapping[str, Any]]],
+        batches: Iterable[bulk.Batch],
         *,
         refresh: bool = False,
         commit_every: int = bulk.COMMIT_EVERY,
+        on_loaded: Callable[[bulk.RowSource], None] | None = None,
     ) -> UpsertResult:
         """Bulk `upsert_articles` for many batches: batches are prepared in a worker process while
         earlier ones are written, and committed together every `commit_every` articles (see
-        `pipelines.bulk`). A failing batch stops it; the batches before it are stored. The worker is
-        started with multiprocessing's "spawn": a script that calls this must guard its entry point
-        with `if __name__ == "__main__":`, and the rows must be picklable (plain dicts are)."""
-        return bulk.ingest(self._writer, batches, refresh=refresh, commit_every=commit_every)
+        `pipelines.bulk`). A batch may be a `bulk.RowSource` that the worker reads itself; `on_loaded`
+        gets each one back once read. A failing batch stops it; the batches before it are stored. The
+        worker is started with multiprocessing's "spawn": a script that calls this must guard its entry
+        point with `if __name__ == "__main__":`, and the rows must be picklable (plain dicts are)."""
+        return bulk.ingest(
+            self._writer, batches, refresh=refresh, commit_every=commit_every, on_loaded=on_loaded
+        )
 
     def cluster_of(self, article_id: int) -> list[dict[str, Any]]:
         """The articles of `article_id`'s near-duplicate cluster (itself included), first stored first."""

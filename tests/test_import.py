@@ -11,6 +11,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from crawler.cli import cli
+from pipelines.importer import ImportReport, JsonlSlice, read_slices
 from pipelines.search import search
 from pipelines.storage import Storage
 from tests.test_storage_clusters import STORY, wire_copy
@@ -94,3 +95,30 @@ def test_a_line_that_is_not_utf8_is_skipped_alone(db_url: str, tmp_path: Path) -
     assert f"e.g. {broken}:2: not_utf8" in result.output
     with Storage.open(db_url) as target:
         assert target.count_articles() == 3
+
+
+def test_files_are_cut_into_slices_of_article_lines(tmp_path: Path) -> None:
+    """Slices hold `batch` non-blank lines and know their first line number: reading them one by one
+    gives the rows and report (line numbers included) of reading the whole file at once."""
+    good = [
+        json.dumps({"url": f"https://a.vn/{n}.html", "site_id": "a", "title": f"Tin {n}", "text": "Bài."})
+        for n in range(1, 6)
+    ]
+    source = tmp_path / "mixed.jsonl"
+    lines = [good[0], "", good[1], "{not json", "   ", good[2], good[3], '{"url": 1}', good[4]]
+    source.write_bytes("\r\n".join(lines).encode())  # CRLF line ends, no final one
+    slices = list(read_slices([source], batch=2))
+    assert [s.first_line for s in slices] == [1, 4, 7, 9]  # 2 non-blank lines each, blank ones between
+    assert slices[0].end == len("\r\n".join(lines[:3]).encode()) + 2
+    assert [s.start for s in slices] == [0, *(s.end for s in slices[:-1])]
+    assert slices[-1].end == source.stat().st_size
+    rows, report = [], ImportReport()
+    for part in slices:
+        rows += part.rows()
+        report.add(part.report)
+    whole = JsonlSlice(source, 0, source.stat().st_size, 1)
+    assert rows == whole.rows() and [row["url"] for row in rows] == [
+        f"https://a.vn/{n}.html" for n in range(1, 6)
+    ]
+    assert report == whole.report
+    assert report.read == 7 and report.examples == [f"{source}:4: not_json", f"{source}:8: missing_url"]

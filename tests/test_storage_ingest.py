@@ -8,6 +8,7 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -39,6 +40,41 @@ def _state(storage: Storage) -> list[tuple[Any, ...]]:
         return [
             (*row[:3], json.loads(row[3]) if isinstance(row[3], str) else row[3], *row[4:]) for row in rows
         ]
+
+
+@dataclass
+class _RecordingSource:
+    """A batch given as a `bulk.RowSource`: it notes the process that read its rows."""
+
+    batch: list[dict[str, Any]]
+    read_by: int | None = None
+
+    def rows(self) -> list[dict[str, Any]]:
+        self.read_by = os.getpid()
+        return self.batch
+
+
+def test_row_sources_are_read_by_the_preparing_process(db_url: str, make_article: MakeArticle) -> None:
+    """A `RowSource` crosses to the preparing process unread; it comes back to `on_loaded`, in order,
+    as it was after reading, and plain batches may sit between sources."""
+    sources = [_RecordingSource([make_article(n), make_article(n + 1)]) for n in (1, 3, 5)]
+    loaded: list[Any] = []
+    with Storage.open(db_url) as storage:
+        batches = [sources[0], [make_article(7)], sources[1], sources[2]]
+        assert storage.ingest(iter(batches), on_loaded=loaded.append).new == 7
+        assert storage.count_articles() == 7
+    assert [source.batch for source in loaded] == [source.batch for source in sources]
+    readers = {source.read_by for source in loaded}
+    assert len(readers) == 1 and os.getpid() not in readers and None not in readers
+    assert all(source.read_by is None for source in sources)  # the caller's objects were not read
+
+
+def test_a_single_row_source_is_read_in_process(db_url: str, make_article: MakeArticle) -> None:
+    source = _RecordingSource([make_article(1)])
+    loaded: list[Any] = []
+    with Storage.open(db_url) as storage:
+        assert storage.ingest([source], on_loaded=loaded.append).new == 1
+    assert loaded == [source] and source.read_by == os.getpid()
 
 
 def test_ingest_stores_what_upserts_store(db_url: str, make_article: MakeArticle, tmp_path: Any) -> None:

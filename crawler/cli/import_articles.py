@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from crawler.cli.common import open_storage
-from pipelines.importer import ImportReport, read_batches
+from pipelines.bulk import RowSource
+from pipelines.importer import ImportReport, JsonlSlice, read_slices
 
 
 @click.command("import")
@@ -25,8 +26,13 @@ def import_articles(ctx: click.Context, files: tuple[Path, ...], batch: int) -> 
     left as it is. Lines that cannot be stored are skipped and counted with their reason; the exit
     status is 1 if any was. Use it to move a corpus from SQLite to PostgreSQL or to merge corpora."""
     report = ImportReport()
+
+    def add_report(source: RowSource) -> None:
+        assert isinstance(source, JsonlSlice)
+        report.add(source.report)
+
     with open_storage(ctx) as storage:
-        result = storage.ingest(read_batches(files, report, batch))
+        result = storage.ingest(read_slices(files, batch), on_loaded=add_report)
     click.echo(
         f"read {report.read} article line(s): {result.new} new, {result.updated} updated, "
         f"{result.unchanged} unchanged, {sum(report.skipped.values())} skipped"
