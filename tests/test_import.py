@@ -4,6 +4,8 @@ with bad lines skipped and counted."""
 from __future__ import annotations
 
 import json
+import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +13,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from crawler.cli import cli
-from pipelines.importer import ImportReport, JsonlSlice, read_slices
+from pipelines.importer import ImportReport, JsonlChunk, read_chunks
 from pipelines.search import search
 from pipelines.storage import Storage
 from tests.test_storage_clusters import STORY, wire_copy
@@ -97,9 +99,9 @@ def test_a_line_that_is_not_utf8_is_skipped_alone(db_url: str, tmp_path: Path) -
         assert target.count_articles() == 3
 
 
-def test_files_are_cut_into_slices_of_article_lines(tmp_path: Path) -> None:
-    """Slices hold `batch` non-blank lines and know their first line number: reading them one by one
-    gives the rows and report (line numbers included) of reading the whole file at once."""
+def test_files_are_cut_into_chunks_of_article_lines(tmp_path: Path) -> None:
+    """Chunks hold `batch` non-blank lines and know their first line number: parsing them one by one
+    gives the rows and report (line numbers included) of parsing the whole file at once."""
     good = [
         json.dumps({"url": f"https://a.vn/{n}.html", "site_id": "a", "title": f"Tin {n}", "text": "Bài."})
         for n in range(1, 6)
@@ -107,18 +109,42 @@ def test_files_are_cut_into_slices_of_article_lines(tmp_path: Path) -> None:
     source = tmp_path / "mixed.jsonl"
     lines = [good[0], "", good[1], "{not json", "   ", good[2], good[3], '{"url": 1}', good[4]]
     source.write_bytes("\r\n".join(lines).encode())  # CRLF line ends, no final one
-    slices = list(read_slices([source], batch=2))
-    assert [s.first_line for s in slices] == [1, 4, 7, 9]  # 2 non-blank lines each, blank ones between
-    assert slices[0].end == len("\r\n".join(lines[:3]).encode()) + 2
-    assert [s.start for s in slices] == [0, *(s.end for s in slices[:-1])]
-    assert slices[-1].end == source.stat().st_size
+    chunks = list(read_chunks([source], batch=2))
+    assert [c.first_line for c in chunks] == [1, 4, 7, 9]  # 2 non-blank lines each, blank ones between
+    spans = [c.span for c in chunks if c.span]
+    assert [start for start, _ in spans] == [0, *(end for _, end in spans[:-1])]
+    assert len(spans) == 4 and spans[-1][1] == source.stat().st_size
     rows, report = [], ImportReport()
-    for part in slices:
-        rows += part.rows()
-        report.add(part.report)
-    whole = JsonlSlice(source, 0, source.stat().st_size, 1)
+    for chunk in chunks:
+        rows += chunk.rows()
+        report.add(chunk.report)
+    whole = JsonlChunk(source, 1, data=source.read_bytes())
     assert rows == whole.rows() and [row["url"] for row in rows] == [
         f"https://a.vn/{n}.html" for n in range(1, 6)
     ]
-    assert report == whole.report
+    assert report == whole.report and whole.data == b""  # parsed: it goes back with its report only
     assert report.read == 7 and report.examples == [f"{source}:4: not_json", f"{source}:8: missing_url"]
+
+
+def test_import_reads_a_pipe(db_url: str, tmp_path: Path) -> None:
+    """Files are read once, in order, by the importing process: a named pipe (what a shell's
+    `<(zcat dump.jsonl.gz)` gives) works, its lines parsed by the preparing process."""
+    pipe = tmp_path / "dump.jsonl"
+    os.mkfifo(pipe)
+    rows = [
+        {"url": f"https://a.vn/{n}.html", "site_id": "a", "title": f"Tin {n}", "text": f"Nội dung {n}."}
+        for n in range(1, 6)
+    ]
+
+    def feed() -> None:
+        with pipe.open("w", encoding="utf-8") as out:
+            out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    result = provnews("--db", db_url, "import", "--batch", "2", str(pipe))
+    writer.join()
+    assert result.exit_code == 0, result.output
+    assert "read 5 article line(s): 5 new" in result.output
+    with Storage.open(db_url) as target:
+        assert target.count_articles() == 5

@@ -8,7 +8,7 @@ import click
 
 from crawler.cli.common import open_storage
 from pipelines.bulk import RowSource
-from pipelines.importer import ImportReport, JsonlSlice, read_slices
+from pipelines.importer import ImportReport, JsonlChunk, read_chunks
 
 
 @click.command("import")
@@ -28,11 +28,11 @@ def import_articles(ctx: click.Context, files: tuple[Path, ...], batch: int) -> 
     report = ImportReport()
 
     def add_report(source: RowSource) -> None:
-        assert isinstance(source, JsonlSlice)
+        assert isinstance(source, JsonlChunk)
         report.add(source.report)
 
     with open_storage(ctx) as storage:
-        result = storage.ingest(read_slices(files, batch), on_loaded=add_report)
+        result = storage.ingest(read_chunks(files, batch), on_loaded=add_report)
     click.echo(
         f"read {report.read} article line(s): {result.new} new, {result.updated} updated, "
         f"{result.unchanged} unchanged, {sum(report.skipped.values())} skipped"
