@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, select, tuple_, update
 
 from pipelines import neardup
 from pipelines.db import Article, NearDupKey
-from pipelines.sql import chunks, max_parameters, sqlite_insert_many, upsert_statement
+from pipelines.sql import bound_list, chunks, in_bound_list, sqlite_insert_many, upsert_statement
 
 
 @dataclass
@@ -101,19 +102,21 @@ CANDIDATES_PER_KEY = 8
 
 def _stored_candidates(conn: Connection, keys: Iterable[int]) -> dict[int, list[_Candidate]]:
     found: dict[int, list[_Candidate]] = {}
-    # The keys and the rank bound are the query's parameters.
-    for part in chunks(sorted(keys), min(_KEYS_PER_QUERY, max_parameters(conn) - 1)):
-        for key, id_, cluster_id, blob in conn.execute(_CANDIDATES, {"keys": part}):
+    query = _candidates_query(conn.dialect.name)
+    for part in chunks(sorted(keys), _KEYS_PER_QUERY):
+        for key, id_, cluster_id, blob in conn.execute(query, {"keys": bound_list(conn, part)}):
             if blob is not None:
                 found.setdefault(key, []).append(_Candidate(id_, cluster_id or id_, neardup.unpack(blob)))
     return found
 
 
-def _candidates_query() -> Any:
+@cache
+def _candidates_query(dialect: str) -> Any:
+    """One statement per dialect, compiled once; the key list is one parameter (`sql.in_bound_list`)."""
     newest = func.row_number().over(partition_by=NearDupKey.key, order_by=NearDupKey.article_id.desc())
     holders = (
         select(NearDupKey.key, NearDupKey.article_id, newest.label("rank"))
-        .where(NearDupKey.key.in_(bindparam("keys", expanding=True)))
+        .where(in_bound_list(NearDupKey.key, "keys", dialect))
         .subquery()
     )
     return (
@@ -123,11 +126,7 @@ def _candidates_query() -> Any:
     )
 
 
-# One statement, compiled once; the key list is bound at execution (a literal IN list of thousands
-# of keys cost more to build in SQLAlchemy than the lookup itself). A batch's keys fit one query
-# where the engine allows that many parameters.
-_CANDIDATES = _candidates_query()
-_KEYS_PER_QUERY = 8192
+_KEYS_PER_QUERY = 8192  # a batch's keys in one query
 
 
 def backfill(conn: Connection, batch: int = 500) -> int:

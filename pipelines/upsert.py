@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, select
 
 from pipelines.db import Article, SiteRow, utcnow
 from pipelines.prepared import PreparedBatch, prepare_articles
-from pipelines.sql import chunks, max_parameters, upsert_statement
+from pipelines.sql import bound_list, chunks, in_bound_list, upsert_statement
 from pipelines.write_postgresql import write_postgresql
 from pipelines.write_sqlite import write_sqlite
 
@@ -112,8 +113,9 @@ def write_articles(conn: Connection, batch: PreparedBatch, *, refresh: bool = Fa
         return result
     _ensure_sites(conn, batch.values.values())
     existing: dict[str, Any] = {}
-    for keys in chunks(list(batch.values), min(8192, max_parameters(conn))):
-        existing.update({row.url_key: row for row in conn.execute(_STORED, {"keys": keys})})
+    stored = _stored_query(conn.dialect.name)
+    for keys in chunks(list(batch.values), 8192):
+        existing.update({row.url_key: row for row in conn.execute(stored, {"keys": bound_list(conn, keys)})})
     now = utcnow()
     to_write: dict[str, dict[str, Any]] = {}
     for key, values in batch.values.items():
@@ -136,7 +138,8 @@ def write_articles(conn: Connection, batch: PreparedBatch, *, refresh: bool = Fa
     return result
 
 
-# The stored state of a batch's articles; the url_key list is bound at execution (see clusters._CANDIDATES).
-_STORED = select(Article.url_key, Article.id, Article.content_hash, Article.versions, Article.minhash).where(
-    Article.url_key.in_(bindparam("keys", expanding=True))
-)
+@cache
+def _stored_query(dialect: str) -> Any:
+    """The stored state of a batch's articles; the url_key list is one parameter (`sql.in_bound_list`)."""
+    columns = (Article.url_key, Article.id, Article.content_hash, Article.versions, Article.minhash)
+    return select(*columns).where(in_bound_list(Article.url_key, "keys", dialect))

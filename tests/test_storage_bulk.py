@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 
 from pipelines import neardup
 from pipelines import search as search_module
-from pipelines.db import Article
+from pipelines.db import Article, NearDupKey
 from pipelines.rows import article_values
 from pipelines.search import search
-from pipelines.sql import max_parameters
+from pipelines.sql import bound_list, in_bound_list, max_parameters
 from pipelines.storage import Storage
 from pipelines.upsert import upsert_articles
 
@@ -151,3 +151,24 @@ def test_batches_are_written_within_sqlites_parameter_limit(
             assert conn.exec_driver_sql(stored).all() == expected
             assert conn.exec_driver_sql(keys).all() == expected_keys
         assert [h.id for h in search(narrow, "chữ7x3")] == [7]
+
+
+def test_a_bound_list_finds_exactly_its_values(storage: Storage, make_article: MakeArticle) -> None:
+    """`in_bound_list` (one parameter: a JSON array on SQLite, an array on PostgreSQL) matches the
+    listed values exactly: 63-bit band keys stay integers, strings with quotes and accents stay whole."""
+    storage.upsert_articles([make_article(1)])
+    big = (1 << 63) - 1
+    url_keys = ["k'1\"", "khóa-đ", "x"]
+    with storage.engine.begin() as conn:
+        article_id = conn.execute(select(Article.id)).scalar_one()
+        conn.execute(
+            NearDupKey.__table__.insert(),
+            [{"key": key, "article_id": article_id} for key in (big, big - 1, 7)],
+        )
+        keys = select(NearDupKey.key).where(in_bound_list(NearDupKey.key, "keys", conn.dialect.name))
+        found = conn.execute(keys, {"keys": bound_list(conn, [big, 7, 123])}).scalars().all()
+        assert sorted(found) == [7, big]
+        conn.execute(update(Article).values(url_key=url_keys[1]))
+        same = select(Article.id).where(in_bound_list(Article.url_key, "keys", conn.dialect.name))
+        assert conn.execute(same, {"keys": bound_list(conn, url_keys)}).scalars().all() == [article_id]
+        assert conn.execute(same, {"keys": bound_list(conn, ["khoa-d", "k'1"])}).scalars().all() == []
