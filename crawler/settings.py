@@ -1,7 +1,8 @@
 """Scrapy settings for provnews: standard settings first, then the project's PROVNEWS_* settings.
 
-Every PROVNEWS_* setting can be set in the environment or with `-s NAME=VALUE`; each is documented in
-the README (a test checks that).
+Every PROVNEWS_* setting can be set in the environment or with `-s NAME=VALUE`, except
+PROVNEWS_USER_AGENT and PROVNEWS_LOG_LEVEL: environment only, they set Scrapy's USER_AGENT and LOG_LEVEL
+(which `-s` sets per run). Each is documented in the README (a test checks that).
 """
 
 from __future__ import annotations

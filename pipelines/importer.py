@@ -130,4 +130,5 @@ def parse_line(line: str) -> tuple[dict[str, Any] | None, str]:
         except (TypeError, ValueError):
             return None, f"bad_{key}"
     row.pop("raw_html", None)  # an export has none; a stray value must not reach the compressor
+    row.pop("run_id", None)  # an export's run ids are crawl runs of the database it came from
     return row, ""

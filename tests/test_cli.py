@@ -270,4 +270,6 @@ def test_stats_filters_by_province_and_site(db: str) -> None:
     code, out = invoke("--db", db, "stats", "--site", "baolaocai", "--runs", "0")
     assert "baolaocai" in out and "baocantho" not in out
     code, out = invoke("--db", db, "stats", "--since", "2099-01-01")
-    assert "no articles stored yet" in out
+    assert "no articles match these filters" in out
+    code, out = invoke("--db", db, "stats", "--site", "nosuch", "--runs", "0")
+    assert code == 0 and out.strip() == "no articles match these filters"

@@ -132,3 +132,17 @@ def test_crafted_site_ids_stay_inside(tmp_path: Path) -> None:
 def test_file_format_into_a_folder_is_refused(corpus: Storage, db_url: str, tmp_path: Path) -> None:
     result = export(db_url, "--format", "csv", "--out", str(tmp_path))
     assert result.exit_code == 1 and "is a folder" in result.output
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet", "warc", "corpus"])
+def test_an_unwritable_target_is_a_clear_error(
+    corpus: Storage, db_url: str, tmp_path: Path, fmt: str
+) -> None:
+    """A target under a file (so its folder cannot be made) fails with a one-line error naming the
+    path, not a traceback."""
+    blocker = tmp_path / "a.csv"
+    blocker.write_text("not a folder")
+    result = export(db_url, "--format", fmt, "--out", str(blocker / "sub" / "out"))
+    assert result.exit_code == 1
+    assert "Error: cannot write" in result.output and str(blocker) in result.output
+    assert "Traceback" not in result.output

@@ -31,9 +31,11 @@ def test_export_then_import_into_another_database(
 ) -> None:
     source = f"sqlite:///{tmp_path / 'source.sqlite3'}"
     with Storage.open(source) as storage:
+        for _ in range(3):  # the source's run ids do not exist in the target
+            run_id = storage.start_run("provnews crawl", ["a"])
         storage.upsert_articles(
             [
-                make_article(1, text=STORY, site_id="a"),
+                make_article(1, text=STORY, site_id="a", run_id=run_id),
                 make_article(2, text=wire_copy(STORY), site_id="b", published_at=None),
                 make_article(3, text="Một bài khác hẳn về Đà Lạt.", authors=["Lê C", "Trần D"]),
             ]

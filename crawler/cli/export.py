@@ -38,4 +38,6 @@ def export(ctx: click.Context, fmt: str, out: Path, dedup: bool, **params: Any) 
             count = WRITERS[fmt](articles, out)
         except ExportError as exc:
             raise click.ClickException(str(exc)) from exc
+        except OSError as exc:  # a folder where a file is wanted, a read-only place, a full disk...
+            raise click.ClickException(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from exc
     click.echo(f"exported {count} article(s) to {out}")

@@ -38,13 +38,17 @@ def health(
     """Per site (SITES, or every active site): last successful run, new articles per day, silence,
     extraction fallback and fetch failure rates. Exits with status 1 when a site needs attention, so
     that a cron job can alert."""
-    wanted = list(sites)
-    if not wanted:
-        try:
-            wanted = [s.id for s in load_sites(sites_file) if s.status == "active"]
-        except (RegistryError, OSError):
-            wanted = []  # no readable registry: the active sites known to the database
+    try:
+        registry = load_sites(sites_file)
+    except (RegistryError, OSError):
+        registry = []  # no readable registry: the active sites known to the database
+    wanted = list(sites) or [s.id for s in registry if s.status == "active"]
     with open_storage(ctx) as storage:
+        unknown = sorted(set(sites) - {s.id for s in registry} - set(storage.site_families()))
+        if unknown:  # a typo must not pass for a site that was never crawled
+            raise click.UsageError(
+                f"unknown site(s), in neither the registry nor the database: {', '.join(unknown)}"
+            )
         report = storage.site_health(wanted or None, days=7 * weeks, silent_days=silent_days)
     attention = [r for r in report if r["problems"]]
     if as_json:

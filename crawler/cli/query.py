@@ -89,7 +89,8 @@ def stats(ctx: click.Context, run_count: int, **filters: Any) -> None:
         rows = storage.stats_by_site_month(**filter_kwargs(filters))
         runs = storage.runs(limit=run_count) if run_count else []
     if not rows:
-        click.echo("no articles stored yet")
+        filtered = any(value not in (None, ()) for value in filters.values())
+        click.echo("no articles match these filters" if filtered else "no articles stored yet")
     else:
         click.echo(f"{'site':<22}{'month':<9}{'articles':>9}")
         total = 0
