@@ -36,6 +36,8 @@ EXTENSIONS = {
     "crawler.extensions.progress.Progress": 20,
     "scrapy.extensions.telnet.TelnetConsole": None,
 }
+# A stopping crawl drops the requests waiting for a site's delay instead of fetching them first.
+DOWNLOADER = "crawler.downloader.StoppingDownloader"
 DOWNLOADER_MIDDLEWARES = {
     # RFC 9309 robots.txt (5xx/unreachable: disallow all for now; Crawl-delay) instead of Scrapy's.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
