@@ -273,3 +273,8 @@ def test_stats_filters_by_province_and_site(db: str) -> None:
     assert "no articles match these filters" in out
     code, out = invoke("--db", db, "stats", "--site", "nosuch", "--runs", "0")
     assert code == 0 and out.strip() == "no articles match these filters"
+
+
+def test_extract_refuses_an_unknown_family(tmp_path: Path) -> None:
+    code, out = invoke("extract", "--family", "nosuch", str(shared_file(CANTHO)))
+    assert code == 2 and "'nosuch' is not one of" in out

@@ -29,7 +29,8 @@ __all__ = ["corpus_path", "corpus_text", "export"]
 def export(ctx: click.Context, fmt: str, out: Path, dedup: bool, **params: Any) -> None:
     """Export stored articles, streaming (constant memory), with the same filters as search.
 
-    corpus: one UTF-8 .txt per article at <site>/<YYYY-MM>/<id>.txt holding ' date YYYY-MM ' and the text.
+    corpus: one UTF-8 .txt per article at <site>/<YYYY-MM>/<id>.txt holding ' date YYYY-MM ' and the text
+    (undated: <site>/undated/<id>.txt, text only).
     warc: the stored pages as fetched (WARC resource records), for archivists.
     """
     with open_storage(ctx) as storage:

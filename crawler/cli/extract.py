@@ -13,7 +13,7 @@ from crawler.extraction import decode_page
 from crawler.families import family_for_url, site_for_url
 from crawler.limits import DEFAULT_TIMEOUT, ExtractionLimitExceeded, LimitedExtractor
 from crawler.parsers import NotAnArticle
-from crawler.registry import RegistryError, load_sites
+from crawler.registry import FAMILIES, RegistryError, load_sites
 from pipelines.validate import problem
 
 _CANONICAL = re.compile(
@@ -64,7 +64,11 @@ def extract_file(
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--url", help="The URL the page was fetched from (default: its canonical link).")
-@click.option("--family", help="Parser family to use (default: from the registry or the URL).")
+@click.option(
+    "--family",
+    type=click.Choice(FAMILIES),
+    help="Parser family to use (default: from the registry or the URL).",
+)
 @click.option("--sites-file", envvar="PROVNEWS_SITES_FILE", help="Site registry used to recognise sites.")
 @click.option(
     "--timeout",
