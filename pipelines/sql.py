@@ -72,8 +72,8 @@ def sqlite_insert_many(
 def in_bound_list(
     column: ColumnElement[Any] | QueryableAttribute[Any], name: str, dialect: str
 ) -> ColumnElement[bool]:
-    """`column IN (the values bound as the one parameter `name`)`, the list passed through
-    `bound_list`: a JSON array read by `json_each` on SQLite, an array compared with `= ANY` on
+    """`column` is one of a list of values bound as the single parameter `name` (made by
+    `bound_list`): a JSON array read by `json_each` on SQLite, an array compared with `= ANY` on
     PostgreSQL; both look each value up in the column's index. SQLAlchemy's expanding IN renders a
     named parameter per value at every execution, which for a batch's 4,000 near-duplicate band keys
     took about a tenth of the SQLite writer's time."""
