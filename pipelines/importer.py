@@ -11,12 +11,14 @@ bytes."""
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from crawler.registry import SITE_ID
 from pipelines.rows import to_utc
 
 REQUIRED = ("url", "site_id", "title", "text")
@@ -124,6 +126,8 @@ def parse_line(line: str) -> tuple[dict[str, Any] | None, str]:
     for key in REQUIRED:
         if not isinstance(row.get(key), str) or not row[key].strip():
             return None, f"missing_{key}"
+    if not re.fullmatch(SITE_ID, row["site_id"]):  # as the registry's: no paths, spaces or capitals
+        return None, "bad_site_id"
     for key in _TIMES:
         try:
             row[key] = to_utc(row.get(key))

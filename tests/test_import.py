@@ -66,6 +66,7 @@ def test_bad_lines_are_skipped_counted_and_fail_the_exit_status(db_url: str, tmp
         json.dumps([1, 2]),
         json.dumps({**good, "url": "https://a.vn/2.html", "text": ""}),
         json.dumps({**good, "url": "https://a.vn/3.html", "published_at": "ngày 7-9"}),
+        json.dumps({**good, "url": "https://a.vn/5.html", "site_id": "../../escape"}),
         "",
         json.dumps({**good, "url": "https://a.vn/4.html", "title": "Tin 4"}),
     ]
@@ -73,8 +74,9 @@ def test_bad_lines_are_skipped_counted_and_fail_the_exit_status(db_url: str, tmp
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = provnews("--db", db_url, "import", str(source))
     assert result.exit_code == 1
-    assert "read 6 article line(s): 2 new, 0 updated, 0 unchanged, 4 skipped" in result.output
-    for reason in ("not_json: 1", "not_an_object: 1", "missing_text: 1", "bad_published_at: 1"):
+    assert "read 7 article line(s): 2 new, 0 updated, 0 unchanged, 5 skipped" in result.output
+    reasons = ("not_json: 1", "not_an_object: 1", "missing_text: 1", "bad_published_at: 1", "bad_site_id: 1")
+    for reason in reasons:
         assert f"skipped: {reason}" in result.output
     assert f"e.g. {source}:2: not_json" in result.output
     with Storage.open(db_url) as target:
