@@ -1,15 +1,16 @@
 """The SQLite writer's floor: the statements a bulk ingest runs, and nothing else.
 
 `db_bench` times the whole ingest (reading the corpus, preparing batches in a worker process, the
-writer thread). This script times only what SQLite itself does for each article with provnews' schema
-(the real migrations) when one connection writes back to back: per batch of 500, the url_key lookup,
-the near-duplicate candidate lookup, one multi-row INSERT into `articles`, one into the full-text index
-and one into `near_dup_keys`, in a savepoint; a commit every 10,000 articles or 2 seconds; the bulk
-connection's page cache (`pipelines.bulk`) and the engine's WAL settings (`pipelines.engine`). The
-batches are built before each one's clock starts, from a pool of 20,000 articles prepared by
-`prepare_articles` from the benchmark corpus, each copy with its own url_key, URL and band keys: no
-Python preparation is counted. SQLite has one writer at a time, so this bounds any ingest through this
-schema on the machine.
+writer thread). This script times only the writer's own database steps, through the same functions
+the writer calls, one connection writing back to back: per batch of 500, the url_key lookup
+(`upsert.stored_state`), the near-duplicate candidate lookup (`clusters.stored_candidates`), the
+multi-row INSERTs into `articles` (`write_sqlite.insert_rows`), the full-text index
+(`fts.insert_into_index`) and `near_dup_keys` (`clusters.save_keys`), in a savepoint; a commit every
+10,000 articles or 2 seconds; the real schema (every migration), the engine's settings and the bulk
+connection's page cache. The batches are built before each one's clock starts, from a pool of 20,000
+articles prepared by `prepare_articles` from the benchmark corpus, each copy with its own url_key, URL
+and band keys: no preparation is counted. SQLite has one writer at a time, so this bounds any ingest
+through this schema on the machine.
 
     .venv/bin/python -m benchmarks.sqlite_floor --articles 1000000 --corpus corpus-1000000-500.pickle
 
@@ -25,39 +26,26 @@ import hashlib
 import itertools
 import json
 import pickle
-import sqlite3
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Connection
+
 from pipelines import neardup
 from pipelines.bulk import BULK_CACHE_KIB, COMMIT_EVERY, COMMIT_SECONDS
-from pipelines.db import Article
-from pipelines.engine import SQLITE_CHECKPOINT_PAGES
+from pipelines.clusters import save_keys, stored_candidates
+from pipelines.engine import SQLITE_CHECKPOINT_PAGES, writer
+from pipelines.fts import insert_into_index
 from pipelines.prepared import prepare_articles
 from pipelines.storage import Storage
+from pipelines.upsert import stored_state
+from pipelines.write_sqlite import insert_rows
 
 POOL = 20_000
 BATCH = 500
-COLUMNS = tuple(c.name for c in Article.__table__.columns)
-INSERT_ARTICLES = (
-    f"INSERT INTO articles ({', '.join(COLUMNS)})",
-    "(" + ", ".join("CAST(? AS TEXT)" if c == "text" else "?" for c in COLUMNS) + ")",
-)
-INSERT_FTS = (
-    "INSERT INTO articles_fts (rowid, title, sapo, text)",
-    "(?, CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT))",
-)
-INSERT_KEYS = ("INSERT OR IGNORE INTO near_dup_keys (key, article_id)", "(?, ?)")
-# The statements `upsert._STORED` and `clusters._CANDIDATES` compile to.
-STORED = "SELECT url_key, id, content_hash, versions, minhash FROM articles WHERE url_key IN ({})"
-CANDIDATES = (
-    "SELECT h.key, a.id, a.cluster_id, a.minhash FROM (SELECT key, article_id, row_number() OVER"
-    " (PARTITION BY key ORDER BY article_id DESC) AS rank FROM near_dup_keys WHERE key IN ({})) AS h"
-    " JOIN articles AS a ON a.id = h.article_id WHERE h.rank <= 8"
-)
 STEPS = ("lookup", "candidates", "rows", "fts", "keys", "commit")
 
 Pooled = tuple[dict[str, Any], tuple[Any, ...], list[int]]
@@ -75,9 +63,9 @@ def prepared_pool(corpus: Path) -> list[Pooled]:
     return out
 
 
-def make_batch(pool: list[Pooled], start: int) -> dict[str, list[Any]]:
+def make_batch(pool: list[Pooled], start: int) -> dict[str, Any]:
     """Articles start..start+BATCH-1: pooled ones with their own id, url_key, URL and band keys."""
-    batch: dict[str, list[Any]] = {"rows": [], "fts": [], "keys": [], "url_keys": []}
+    batch: dict[str, Any] = {"rows": [], "fts": [], "keys": {}}
     for n in range(start, start + BATCH):
         base, folded, band = pool[n % POOL]
         id_ = n + 1
@@ -85,84 +73,74 @@ def make_batch(pool: list[Pooled], start: int) -> dict[str, list[Any]]:
         row = base | {"id": id_, "url": url, "canonical_url": url, "cluster_id": id_, "versions": "[]"}
         row |= {"url_key": hashlib.sha1(url.encode()).hexdigest()}
         row |= {"first_seen_at": base["published_at"], "updated_at": base["published_at"]}
-        batch["rows"].append(tuple(row[c] for c in COLUMNS))
+        batch["rows"].append(row)
         batch["fts"].append((id_, *folded))
         salt = (n // POOL) * 0x9E3779B97F4A7C15  # each pass over the pool gets other keys
-        batch["keys"] += [((k ^ salt) & 0x7FFF_FFFF_FFFF_FFFF, id_) for k in band]
-        batch["url_keys"].append(row["url_key"])
-    batch["keys"].sort()  # as `clusters.save_keys` inserts them
+        batch["keys"][id_] = [(k ^ salt) & 0x7FFF_FFFF_FFFF_FFFF for k in band]
     return batch
 
 
-def insert_many(db: sqlite3.Connection, statement: tuple[str, str], rows: list[Any]) -> None:
-    """Multi-row INSERTs within SQLite's parameter limit, as `sql.sqlite_insert_many` does."""
-    head, row_sql = statement
-    step = 32766 // row_sql.count("?")
-    for i in range(0, len(rows), step):
-        part = rows[i : i + step]
-        db.execute(f"{head} VALUES {', '.join([row_sql] * len(part))}", [v for r in part for v in r])
-
-
-def open_database(path: Path, pool: list[Pooled], detail: str, checkpoint: int) -> sqlite3.Connection:
-    Storage.open(str(path)).close()  # the real schema, every migration
-    db = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=5000"):
-        db.execute(f"PRAGMA {pragma}")
-    db.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")
-    db.execute(f"PRAGMA wal_autocheckpoint={checkpoint}")
+def open_database(path: Path, pool: list[Pooled], detail: str, checkpoint: int) -> tuple[Storage, Connection]:
+    storage = Storage.open(str(path))  # the real schema, every migration
+    conn = writer(storage.engine).connect()
+    driver = conn.connection.driver_connection  # outside any transaction, as `bulk` sets its cache
+    driver.execute(f"PRAGMA cache_size=-{BULK_CACHE_KIB}")  # type: ignore[union-attr]
+    driver.execute(f"PRAGMA wal_autocheckpoint={checkpoint}")  # type: ignore[union-attr]
     if detail != "full":  # the same index without positions (it cannot answer phrase queries)
-        db.execute("DROP TABLE articles_fts")
-        db.execute(
-            "CREATE VIRTUAL TABLE articles_fts USING fts5(title, sapo, text, content='articles_fts_source',"
-            f" content_rowid='id', tokenize='unicode61 remove_diacritics 2', detail={detail})"
+        with conn.begin():
+            conn.exec_driver_sql("DROP TABLE articles_fts")
+            conn.exec_driver_sql(
+                "CREATE VIRTUAL TABLE articles_fts USING fts5(title, sapo, text,"
+                " content='articles_fts_source', content_rowid='id',"
+                f" tokenize='unicode61 remove_diacritics 2', detail={detail})"
+            )
+            for key, value in (("automerge", 16), ("hashsize", 64 * 1024 * 1024)):  # migration 0007
+                conn.exec_driver_sql(
+                    f"INSERT INTO articles_fts (articles_fts, rank) VALUES ('{key}', {value})"
+                )
+    with conn.begin():
+        conn.exec_driver_sql(
+            "INSERT INTO sites (id, name, province, base_url, family, status, updated_at)"
+            " VALUES (?, ?, '', '', 'generic', 'unknown', '2026-01-01')",
+            [(site, site) for site in sorted({row["site_id"] for row, _, _ in pool})],
         )
-        for key, value in (("automerge", 16), ("hashsize", 64 * 1024 * 1024)):  # migration 0007
-            db.execute(f"INSERT INTO articles_fts (articles_fts, rank) VALUES ('{key}', {value})")
-    sites = sorted({row["site_id"] for row, _, _ in pool})
-    db.executemany(
-        "INSERT INTO sites (id, name, province, base_url, family, status, updated_at)"
-        " VALUES (?, ?, '', '', 'generic', 'unknown', '2026-01-01')",
-        [(site, site) for site in sites],
-    )
-    return db
+    return storage, conn
 
 
-def write_batch(db: sqlite3.Connection, batch: dict[str, list[Any]], skip: list[str]) -> list[float]:
-    """The batch's statements in a savepoint; the seconds of each step but the commit."""
+def write_batch(conn: Connection, batch: dict[str, Any], skip: list[str]) -> list[float]:
+    """The batch's steps in a savepoint; the seconds of each step but the commit."""
     clock = [time.perf_counter()]
-    db.execute("SAVEPOINT batch")
-    db.execute(STORED.format(", ".join("?" * len(batch["url_keys"]))), batch["url_keys"]).fetchall()
-    clock.append(time.perf_counter())
-    if "keys" not in skip:
-        keys = sorted({k for k, _ in batch["keys"]})
-        db.execute(CANDIDATES.format(", ".join("?" * len(keys))), keys).fetchall()
-    clock.append(time.perf_counter())
-    insert_many(db, INSERT_ARTICLES, batch["rows"])
-    clock.append(time.perf_counter())
-    if "fts" not in skip:
-        insert_many(db, INSERT_FTS, batch["fts"])
-    clock.append(time.perf_counter())
-    if "keys" not in skip:
-        insert_many(db, INSERT_KEYS, batch["keys"])
-    db.execute("RELEASE batch")
+    with conn.begin_nested():
+        stored_state(conn, [row["url_key"] for row in batch["rows"]])
+        clock.append(time.perf_counter())
+        if "keys" not in skip:
+            stored_candidates(conn, {k for keys in batch["keys"].values() for k in keys})
+        clock.append(time.perf_counter())
+        insert_rows(conn, batch["rows"])
+        clock.append(time.perf_counter())
+        if "fts" not in skip:
+            insert_into_index(conn, batch["fts"])
+        clock.append(time.perf_counter())
+        if "keys" not in skip:
+            save_keys(conn, batch["keys"])
     clock.append(time.perf_counter())
     return [b - a for a, b in itertools.pairwise(clock)]
 
 
-def run(db: sqlite3.Connection, pool: list[Pooled], articles: int, skip: list[str]) -> dict[str, float]:
+def run(conn: Connection, pool: list[Pooled], articles: int, skip: list[str]) -> dict[str, float]:
     spent = dict.fromkeys(STEPS, 0.0)
     in_group, group_started, last_report = 0, 0.0, time.perf_counter()
     for start in range(0, articles, BATCH):
         batch = make_batch(pool, start)
         if in_group == 0:
-            db.execute("BEGIN IMMEDIATE")
+            conn.begin()
             group_started = time.perf_counter()
-        for step, seconds in zip(STEPS, write_batch(db, batch, skip), strict=False):
+        for step, seconds in zip(STEPS, write_batch(conn, batch, skip), strict=False):
             spent[step] += seconds
         in_group += BATCH
         committed = time.perf_counter()
         if in_group >= COMMIT_EVERY or committed - group_started >= COMMIT_SECONDS:
-            db.execute("COMMIT")
+            conn.commit()
             in_group = 0
         spent["commit"] += time.perf_counter() - committed
         if time.perf_counter() - last_report > 30:
@@ -171,15 +149,14 @@ def run(db: sqlite3.Connection, pool: list[Pooled], articles: int, skip: list[st
             print(f"  {start + BATCH} articles, {rate:.0f}/s", file=sys.stderr, flush=True)
     closed = time.perf_counter()
     if in_group:
-        db.execute("COMMIT")
+        conn.commit()
     spent["commit"] += time.perf_counter() - closed
     return spent
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=formatter)
     parser.add_argument("--articles", type=int, default=200_000)
     parser.add_argument("--corpus", type=Path, required=True, help="a corpus file of db_bench")
     parser.add_argument("--skip", action="append", choices=["fts", "keys"], default=[])
@@ -189,9 +166,10 @@ def main() -> None:
     articles = args.articles // BATCH * BATCH
     pool = prepared_pool(args.corpus)
     with tempfile.TemporaryDirectory() as folder:
-        db = open_database(Path(folder) / "floor.sqlite3", pool, args.detail, args.checkpoint)
-        spent = run(db, pool, articles, args.skip)
-        db.close()
+        storage, conn = open_database(Path(folder) / "floor.sqlite3", pool, args.detail, args.checkpoint)
+        spent = run(conn, pool, articles, args.skip)
+        conn.close()
+        storage.close()
     total = sum(spent.values())
     figures = {"articles": articles, "skip": args.skip, "detail": args.detail, "checkpoint": args.checkpoint}
     figures |= {"sql_seconds": round(total, 1), "articles_per_second": round(articles / total)}

@@ -9,16 +9,12 @@ from __future__ import annotations
 from crawler.legacy_page import decode_with_legacy_repair
 from crawler.parsers import ArticleFields, parser_for
 
-# The page as text, legacy-font text converted: ``(html, "TCVN3" | "VNI" | None)``; ValueError if
-# undecodable.
-decode_page = decode_with_legacy_repair
-
 
 def extract_page(
     body: bytes, url: str, family: str = "generic", content_type: str | None = None
 ) -> ArticleFields:
     """Decode and parse one fetched page; raises NotAnArticle or ValueError (undecodable)."""
-    html, legacy = decode_page(body, content_type)
+    html, legacy = decode_with_legacy_repair(body, content_type)
     fields = parser_for(family).parse(html, url)
     if legacy:
         fields.encoding_repair = legacy

@@ -51,7 +51,7 @@ def plan_clusters(
     dropped. The articles need not be written yet: candidates are read from `near_dup_keys`."""
     _drop_keys(conn, [(key, a.id) for a in articles if a.old_sig for key in neardup.band_keys(a.old_sig)])
     keys = {a.id: neardup.band_keys(a.sig) if a.sig else [] for a in articles}
-    by_key = _stored_candidates(conn, {k for ks in keys.values() for k in ks})
+    by_key = stored_candidates(conn, {k for ks in keys.values() for k in ks})
     clusters: dict[int, int] = {}
     for article in articles:
         best: tuple[float, int] | None = None
@@ -100,7 +100,8 @@ def _drop_keys(conn: Connection, pairs: list[tuple[int, int]]) -> None:
 CANDIDATES_PER_KEY = 8
 
 
-def _stored_candidates(conn: Connection, keys: Iterable[int]) -> dict[int, list[_Candidate]]:
+def stored_candidates(conn: Connection, keys: Iterable[int]) -> dict[int, list[_Candidate]]:
+    """The stored articles holding each band key: the newest CANDIDATES_PER_KEY per key."""
     found: dict[int, list[_Candidate]] = {}
     query = _candidates_query(conn.dialect.name)
     for part in chunks(sorted(keys), _KEYS_PER_QUERY):

@@ -112,10 +112,7 @@ def write_articles(conn: Connection, batch: PreparedBatch, *, refresh: bool = Fa
     if not batch.values:
         return result
     _ensure_sites(conn, batch.values.values())
-    existing: dict[str, Any] = {}
-    stored = _stored_query(conn.dialect.name)
-    for keys in chunks(list(batch.values), 8192):
-        existing.update({row.url_key: row for row in conn.execute(stored, {"keys": bound_list(conn, keys)})})
+    existing = stored_state(conn, list(batch.values))
     now = utcnow()
     to_write: dict[str, dict[str, Any]] = {}
     for key, values in batch.values.items():
@@ -136,6 +133,15 @@ def write_articles(conn: Connection, batch: PreparedBatch, *, refresh: bool = Fa
     for key in to_write:
         (result.updated_ids if key in existing else result.new_ids).append(ids[key])
     return result
+
+
+def stored_state(conn: Connection, url_keys: list[str]) -> dict[str, Any]:
+    """{url_key: (url_key, id, content_hash, versions, minhash)} of the stored ones among `url_keys`."""
+    existing: dict[str, Any] = {}
+    stored = _stored_query(conn.dialect.name)
+    for keys in chunks(url_keys, 8192):
+        existing.update({row.url_key: row for row in conn.execute(stored, {"keys": bound_list(conn, keys)})})
+    return existing
 
 
 @cache

@@ -44,13 +44,18 @@ def write_sqlite(
         if key in existing:
             updates.append((*_updatable(row), id_))
         else:
-            inserts.append(_insertable(row))
-    sqlite_insert_many(conn, _INSERT, inserts, _INSERT_ROW)
+            inserts.append(row)
+    insert_rows(conn, inserts)
     if updates:
         conn.exec_driver_sql(_UPDATE, updates)
     insert_into_index(conn, [(ids[key], *batch.folded[key]) for key in to_write])
     save_keys(conn, keys)
     return ids
+
+
+def insert_rows(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert new `articles` rows (driver-ready columns, `text` as UTF-8 bytes) in multi-row INSERTs."""
+    sqlite_insert_many(conn, _INSERT, [_insertable(row) for row in rows], _INSERT_ROW)
 
 
 _NEXT_ID = (

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pipelines import neardup
-from pipelines.clusters import CANDIDATES_PER_KEY, _stored_candidates
+from pipelines.clusters import CANDIDATES_PER_KEY, stored_candidates
 from pipelines.storage import Storage
 
 MakeArticle = Callable[..., dict[str, Any]]
@@ -113,7 +113,7 @@ def test_a_key_held_by_many_articles_reads_only_its_newest_holders(
     assert sig is not None
     keys = neardup.band_keys(sig)
     with storage.engine.connect() as conn:
-        found = _stored_candidates(conn, keys)
+        found = stored_candidates(conn, keys)
     assert found and all(len(holders) <= CANDIDATES_PER_KEY for holders in found.values())
     assert {c.id for holders in found.values() for c in holders} <= set(ids[-CANDIDATES_PER_KEY:])
     new = storage.upsert_articles([make_article(99, text=wire_copy(STORY) + " Bản 99.")]).new_ids[0]

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from crawler.extraction import decode_page
 from crawler.families import family_for_url, site_for_url
+from crawler.legacy_page import decode_with_legacy_repair
 from crawler.limits import DEFAULT_TIMEOUT, ExtractionLimitExceeded, LimitedExtractor
 from crawler.parsers import NotAnArticle
 from crawler.registry import FAMILIES, RegistryError, load_sites
@@ -42,7 +42,7 @@ def extract_file(
     extractor = extractor or LimitedExtractor(timeout=0)
     try:
         body = path.read_bytes()
-        html = decode_page(body)[0] if url is None else ""
+        html = decode_with_legacy_repair(body)[0] if url is None else ""
     except (OSError, ValueError) as exc:
         return {"file": str(path), "error": f"cannot read: {exc}"}
     url = url or page_url(html, path)
