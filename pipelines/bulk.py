@@ -81,9 +81,9 @@ def ingest(
                 while pending and (queued > AHEAD or pending[0][1].done()):
                     size, future = pending.popleft()
                     queued -= size
-                    _add(total, future.result())
+                    total.add(future.result())
             for _, future in pending:
-                _add(total, future.result())
+                total.add(future.result())
         finally:
             # Commit what was written (the failed batch, if any, was rolled back to its savepoint).
             pool.submit(sink.close).result()
@@ -176,9 +176,3 @@ def _set_cache(conn: Connection, kib: int) -> None:
     """SQLite's page cache size, set on the driver connection (outside any transaction)."""
     if conn.dialect.name == "sqlite":
         conn.connection.driver_connection.execute(f"PRAGMA cache_size=-{kib}")  # type: ignore[union-attr]
-
-
-def _add(total: UpsertResult, part: UpsertResult) -> None:
-    total.new_ids += part.new_ids
-    total.updated_ids += part.updated_ids
-    total.unchanged_ids += part.unchanged_ids

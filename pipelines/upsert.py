@@ -56,6 +56,11 @@ class UpsertResult:
     def unchanged(self) -> int:
         return len(self.unchanged_ids)
 
+    def add(self, other: UpsertResult) -> None:
+        self.new_ids += other.new_ids
+        self.updated_ids += other.updated_ids
+        self.unchanged_ids += other.unchanged_ids
+
 
 def upsert_sites(conn: Connection, sites: Iterable[SiteLike]) -> int:
     now = utcnow()
