@@ -1,0 +1,125 @@
+"""A batch is never lost to one bad article: every good one is stored, the bad one is counted with the
+database's message and its URL marked failed for a later run (both engines; PostgreSQL is where the
+lengths and index limits are enforced)."""
+
+from __future__ import annotations
+
+import random
+import string
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from scrapy.utils.test import get_crawler
+from sqlalchemy import select
+
+from crawler.items import ArticleItem
+from crawler.parsers.fields import ArticleFields
+from pipelines.bisect import caused_by_rows
+from pipelines.db import UrlState
+from pipelines.storage import Storage, StoreEntry, UrlMark
+from pipelines.store import StorePipeline
+
+# The a-id family's date source: 53 characters, longer than the old VARCHAR(32).
+LONG_DATE_SOURCE = "visible:span.pubdate,.pubdate,.date-detail,.post-date"
+
+
+def url_reason(storage: Storage, url: str) -> str | None:
+    with storage.engine.connect() as conn:
+        return conn.execute(select(UrlState.reason).where(UrlState.url == url)).scalar_one_or_none()
+
+
+def entries(rows: list[dict[str, Any]]) -> list[StoreEntry]:
+    return [StoreEntry(row, [UrlMark(row["url"], row["site_id"], "stored")]) for row in rows]
+
+
+def incompressible(n: int) -> str:
+    """Text that PostgreSQL cannot compress into an index entry of 8 kB."""
+    rng = random.Random(n)
+    return "".join(rng.choice(string.ascii_letters + "ơưăâđêô") for _ in range(n))
+
+
+def test_a_long_date_source_is_stored_on_both_engines(storage: Storage, make_article: Callable) -> None:
+    """Failed before on PostgreSQL: `date_source` was VARCHAR(32), and the batch of 20 was lost."""
+    rows = [make_article(n, date_source=LONG_DATE_SOURCE) for n in range(20)]
+    result = storage.store_batch(rows, [])
+    assert result.new == 20
+    assert storage.get_article(rows[0]["canonical_url"])["date_source"] == LONG_DATE_SOURCE  # type: ignore[index]
+
+
+@pytest.mark.parametrize("position", [0, 7, 19])
+def test_one_bad_article_costs_only_itself(
+    storage: Storage, make_article: Callable, position: int
+) -> None:
+    rows = [make_article(n) for n in range(20)]
+    rows[position]["published_at"] = "not a date"  # refused while the batch is prepared, on both engines
+    outcome = storage.store_entries(entries(rows))
+    assert outcome.result.new == 19
+    assert [r.entry.row["url"] for r in outcome.refused] == [rows[position]["url"]]
+    assert "ValueError" in outcome.refused[0].error
+    assert storage.count_articles() == 19
+    assert storage.get_article(rows[position]["canonical_url"]) is None
+    state = storage.site_url_states("baotest")
+    assert state[rows[position]["url"]].status == "failed"
+    assert state[rows[position]["url"]].attempts == 1
+    assert {state[r["url"]].status for i, r in enumerate(rows) if i != position} == {"stored"}
+
+
+def test_an_over_long_indexed_value_is_refused_alone_on_postgresql(
+    pg_database: str, make_article: Callable
+) -> None:
+    """Failed before: a 20,000-character section exceeds the B-tree row limit of ix_articles_section,
+    and the whole batch rolled back."""
+    rows = [make_article(n) for n in range(20)]
+    rows[11]["section"] = incompressible(20_000)
+    with Storage.open(pg_database) as storage:
+        outcome = storage.store_entries(entries(rows))
+        assert outcome.result.new == 19
+        assert len(outcome.refused) == 1
+        assert "index row" in outcome.refused[0].error
+        reason = url_reason(storage, rows[11]["url"])
+        assert reason is not None and reason.startswith("store_error: ProgramLimitExceeded")
+        # The URL is tried again: a second refusal is a second attempt.
+        storage.store_entries(entries([rows[11]]))
+        assert storage.site_url_states("baotest")[rows[11]["url"]].attempts == 2
+
+
+def test_errors_of_the_database_itself_are_not_bisected() -> None:
+    from sqlalchemy.exc import DataError, OperationalError
+
+    class PgError(Exception):
+        def __init__(self, sqlstate: str) -> None:
+            self.sqlstate = sqlstate
+
+    assert caused_by_rows(ValueError("bad date"))
+    assert caused_by_rows(DataError("INSERT", {}, PgError("22001")))  # string data right truncation
+    assert caused_by_rows(OperationalError("INSERT", {}, PgError("54000")))  # program limit exceeded
+    assert not caused_by_rows(OperationalError("INSERT", {}, PgError("53100")))  # disk full
+    assert not caused_by_rows(OperationalError("INSERT", {}, PgError("08006")))  # connection failure
+    assert not caused_by_rows(OperationalError("INSERT", {}, Exception("database is locked")))  # SQLite
+
+
+def test_store_pipeline_counts_the_refused_article_and_stores_the_rest(db_url: str) -> None:
+    crawler = get_crawler(settings_dict={"PROVNEWS_DB_URL": db_url, "PROVNEWS_STORE_BATCH": 20})
+    pipeline = StorePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    stats = crawler.stats
+    assert stats is not None
+    for n in range(20):
+        fields = ArticleFields(
+            url=f"https://baotest.vn/tin-{n}.html",
+            canonical_url=f"https://baotest.vn/tin-{n}.html",
+            title=f"Tin {n}",
+            text="Nội dung bài. " * 20,
+            published_at="not a date" if n == 5 else "2024-05-01T08:30:00+07:00",
+            date_source=LONG_DATE_SOURCE,
+        )
+        pipeline.process_item(ArticleItem(fields, site_id="baotest"))
+    pipeline.close_spider()
+    assert stats.get_value("provnews/store/new") == 19
+    assert stats.get_value("provnews/failed/store_error") == 1
+    assert stats.get_value("provnews/site/baotest/failed/store_error") == 1
+    assert "ValueError" in stats.get_value("provnews/store/last_error")
+    with Storage.open(db_url) as storage:
+        assert storage.count_articles() == 19
+        assert storage.site_url_states("baotest")["https://baotest.vn/tin-5.html"].status == "failed"
