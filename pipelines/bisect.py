@@ -45,7 +45,7 @@ def caused_by_rows(exc: BaseException) -> bool:
     """Whether rows can be the cause of this error, so that storing fewer of them may succeed."""
     if not isinstance(exc, DBAPIError):
         # Raised while preparing the rows (a value that cannot be encoded, a missing key...).
-        return isinstance(exc, (ValueError, TypeError, OverflowError, KeyError, UnicodeError))
+        return isinstance(exc, (ValueError, TypeError, OverflowError, LookupError, AttributeError))
     if exc.connection_invalidated:
         return False
     sqlstate = getattr(exc.orig, "sqlstate", None)

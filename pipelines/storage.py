@@ -22,7 +22,7 @@ from pipelines.upsert import SiteLike, UpsertResult, upsert_articles, upsert_sit
 from pipelines.urlstate import UrlInfo, UrlMark
 from pipelines.validators import Validators
 
-__all__ = ["SchemaOutOfDate", "StoreEntry", "StoreOutcome", "Storage", "UpsertResult", "UrlMark"]
+__all__ = ["SchemaOutOfDate", "Storage", "StoreEntry", "StoreOutcome", "UpsertResult", "UrlMark"]
 
 _COLUMNS = [c for c in Article.__table__.columns if c.name not in ("raw_html", "minhash")]
 _WITH_HTML = [c for c in Article.__table__.columns if c.name != "minhash"]

@@ -48,9 +48,7 @@ def test_a_long_date_source_is_stored_on_both_engines(storage: Storage, make_art
 
 
 @pytest.mark.parametrize("position", [0, 7, 19])
-def test_one_bad_article_costs_only_itself(
-    storage: Storage, make_article: Callable, position: int
-) -> None:
+def test_one_bad_article_costs_only_itself(storage: Storage, make_article: Callable, position: int) -> None:
     rows = [make_article(n) for n in range(20)]
     rows[position]["published_at"] = "not a date"  # refused while the batch is prepared, on both engines
     outcome = storage.store_entries(entries(rows))
