@@ -34,6 +34,7 @@ EXTENSIONS = {
     "crawler.extensions.site_lock.SiteLock": 5,  # before RunRecorder: a run records the sites it locked
     "crawler.extensions.run_recorder.RunRecorder": 10,
     "crawler.extensions.progress.Progress": 20,
+    "crawler.extensions.site_time_budget.SiteTimeBudget": 30,
     "scrapy.extensions.telnet.TelnetConsole": None,
 }
 # A stopping crawl drops the requests waiting for a site's delay instead of fetching them first.
