@@ -50,7 +50,7 @@ class StoppingDownloader(Downloader):
         stats = self.crawler.stats
         while slot.queue:
             request, deferred = slot.queue.popleft()
-            site_id = request.meta.get("site_id")
+            site_id = str(request.meta.get("site_id", ""))
             reason = self.stopped_sites.get(site_id)
             if reason is None:
                 kept.append((request, deferred))
