@@ -4,17 +4,22 @@ lengths and index limits are enforced)."""
 
 from __future__ import annotations
 
+import json
 import random
 import string
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 
+from crawler.cli import cli
 from crawler.items import ArticleItem
 from crawler.parsers.fields import ArticleFields
+from pipelines import bounds
 from pipelines.bisect import caused_by_rows
 from pipelines.db import UrlState
 from pipelines.storage import Storage, StoreEntry, UrlMark
@@ -121,3 +126,48 @@ def test_store_pipeline_counts_the_refused_article_and_stores_the_rest(db_url: s
     with Storage.open(db_url) as storage:
         assert storage.count_articles() == 19
         assert storage.site_url_states("baotest")["https://baotest.vn/tin-5.html"].status == "failed"
+
+
+def test_bulk_ingest_stores_every_good_article_of_a_refused_batch(
+    storage: Storage, make_article: Callable
+) -> None:
+    """Failed before: a batch the database refused stopped the ingest, losing its good articles."""
+    rows = [make_article(n) for n in range(30)]
+    rows[14]["run_id"] = 424_242  # no such crawl run: the foreign key refuses it, on both engines
+    result = storage.ingest([rows[:10], rows[10:20], rows[20:]])
+    assert result.new == 29
+    assert [url for url, _ in result.refused] == [rows[14]["url"]]
+    assert "foreign key" in result.refused[0][1].lower()
+    assert storage.count_articles() == 29
+
+
+def test_import_bounds_each_line_like_a_crawled_article(db_url: str, tmp_path: Path) -> None:
+    """Failed before: a 20,000-character section failed the PostgreSQL batch; the 1 MB title, NUL and
+    a lone surrogate (a JSON escape) were stored raw or failed the import."""
+    lines = [
+        {
+            "url": f"https://baotest.vn/bai-{n}.html",
+            "site_id": "baotest",
+            "title": f"Bài {n}",
+            "text": "Nội dung bài. " * 20,
+        }
+        for n in range(5)
+    ]
+    lines[2] |= {
+        "section": incompressible(20_000),
+        "title": incompressible(1_000_000),
+        "text": "Có\x00 \ud800" * 30,
+    }
+    lines[3] |= {"tags": "not a list"}
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--db", db_url, "import", str(dump)], catch_exceptions=False)
+    assert "4 new, 0 updated, 0 unchanged, 1 skipped" in result.output
+    assert "skipped: bad_tags: 1" in result.output
+    assert "truncated to its bound: section: 1" in result.output
+    assert "truncated to its bound: title: 1" in result.output
+    with Storage.open(db_url) as storage:
+        third = storage.get_article("https://baotest.vn/bai-2.html")
+        assert third is not None
+        assert len(third["title"]) == bounds.STRING_BOUNDS["title"]
+        assert "\x00" not in third["text"] and "\ufffd" in third["text"]
