@@ -109,9 +109,11 @@ class Storage:
         """Bulk `upsert_articles` for many batches: batches are prepared in a worker process while
         earlier ones are written, and committed together every `commit_every` articles (see
         `pipelines.bulk`). A batch may be a `bulk.RowSource` that the worker reads itself; `on_loaded`
-        gets each one back once read. A failing batch stops it; the batches before it are stored. The
-        worker is started with multiprocessing's "spawn": a script that calls this must guard its entry
-        point with `if __name__ == "__main__":`, and the rows must be picklable (plain dicts are)."""
+        gets each one back once read. A batch the database refuses because of its rows is bisected:
+        its good articles are stored, the refused ones listed in `UpsertResult.refused`; any other
+        failure stops the ingest, and the batches before it are stored. The worker is started with
+        multiprocessing's "spawn": a script that calls this must guard its entry point with
+        `if __name__ == "__main__":`, and the rows must be picklable (plain dicts are)."""
         return bulk.ingest(
             self._writer, batches, refresh=refresh, commit_every=commit_every, on_loaded=on_loaded
         )
