@@ -19,11 +19,13 @@ from sqlalchemy import select
 from crawler.cli import cli
 from crawler.items import ArticleItem
 from crawler.parsers.fields import ArticleFields
+from crawler.replica import ReplicaServer
 from pipelines import bounds
 from pipelines.bisect import caused_by_rows
 from pipelines.db import UrlState
 from pipelines.storage import Storage, StoreEntry, UrlMark
 from pipelines.store import StorePipeline
+from tests.helpers import run
 
 # The a-id family's date source: 53 characters, longer than the old VARCHAR(32).
 LONG_DATE_SOURCE = "visible:span.pubdate,.pubdate,.date-detail,.post-date"
@@ -171,3 +173,18 @@ def test_import_bounds_each_line_like_a_crawled_article(db_url: str, tmp_path: P
         assert third is not None
         assert len(third["title"]) == bounds.STRING_BOUNDS["title"]
         assert "\x00" not in third["text"] and "\ufffd" in third["text"]
+
+
+def test_a_crawl_of_the_a_id_family_stores_every_article_on_postgresql(
+    pg_database: str, tmp_path: Path
+) -> None:
+    """The case of the issue, end to end. Failed before: the family's 53-character date source did not fit
+    VARCHAR(32); each batch was lost and the run still said finished."""
+    with ReplicaServer(sites=["baocantho"], articles_per_site=10, seed=12) as replica:
+        sites_file = tmp_path / "sites.toml"
+        sites_file.write_text(replica.sites_toml(), encoding="utf-8")
+        result = run(["provnews", "--db", pg_database, "crawl", "--sites-file", str(sites_file)])
+    assert result.returncode == 0, result.stderr[-3000:]
+    with Storage.open(pg_database) as storage:
+        assert storage.count_articles() == 10
+        assert {a["date_source"] for a in storage.iter_articles()} == {LONG_DATE_SOURCE}
