@@ -1,7 +1,8 @@
 """Articles from JSON Lines files (a `provnews export --format jsonl`, or any file with url, site_id,
 title and text on each line) for `Storage.ingest`; lines that cannot be stored are skipped, each
 counted with its reason and line number. Each article is bounded as a crawled one is
-(`pipelines.bounds`): values cut are counted in `ImportReport.truncated`.
+(`pipelines.bounds`): values cut are counted in `ImportReport.truncated`, values repaired (NUL, lone
+surrogates) in `ImportReport.repaired`.
 
 The files are cut here into chunks of `batch` article lines (a scan for line ends); each chunk is
 decoded, parsed and checked by the ingest's preparing process (`bulk.RowSource`), beside the writer:
@@ -40,6 +41,7 @@ class ImportReport:
     skipped: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)  # the first few skipped lines, "file:line: reason"
     truncated: Counter[str] = field(default_factory=Counter)  # values cut to their bound, by field
+    repaired: Counter[str] = field(default_factory=Counter)  # values without NUL or lone surrogates now
 
     def skip(self, where: str, reason: str, detail: str = "") -> None:
         self.skipped[reason] += 1
@@ -51,6 +53,7 @@ class ImportReport:
         self.read += other.read
         self.skipped.update(other.skipped)
         self.truncated.update(other.truncated)
+        self.repaired.update(other.repaired)
         self.examples += other.examples[: _EXAMPLES - len(self.examples)]
 
 
@@ -85,6 +88,7 @@ class JsonlChunk:
             if row is not None:
                 bounded = bound_fields(row)
                 self.report.truncated.update(bounded.truncated)
+                self.report.repaired.update(bounded.repaired)
                 reason = bounded.drop or ""
             if row is None or reason:
                 self.report.skip(f"{self.path}:{number}", reason)

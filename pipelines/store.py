@@ -18,6 +18,7 @@ from scrapy.exceptions import DropItem
 from twisted.internet import task
 
 from crawler.items import ArticleItem, PageItem
+from pipelines.bisect import describe
 from pipelines.storage import Storage, StoreEntry, UrlMark
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class StorePipeline:
                 outcome = self.storage.store_entries(entries)
             except Exception as exc:  # the database itself failed: the other sites may still be stored
                 logger.error("%s: %d articles not stored, the database failed: %s", site_id, len(items), exc)
-                self._count_store_errors(site_id, len(items))
+                self._count_store_errors(site_id, len(items), describe(exc))
                 continue
             result = outcome.result
             for key, value in (
@@ -119,15 +120,15 @@ class StorePipeline:
             for refused in outcome.refused:
                 logger.warning("%s: not stored: %s: %s", site_id, refused.entry.row.get("url"), refused.error)
             if outcome.refused:
-                self._count_store_errors(site_id, len(outcome.refused))
-                stats.set_value("provnews/store/last_error", outcome.refused[-1].error)
+                self._count_store_errors(site_id, len(outcome.refused), outcome.refused[-1].error)
 
-    def _count_store_errors(self, site_id: str, n: int) -> None:
+    def _count_store_errors(self, site_id: str, n: int, error: str) -> None:
         """Articles fetched and not stored: the run has storage errors (read by the run's outcome)."""
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value(f"provnews/failed/{STORE_ERROR}", n)
         stats.inc_value(f"provnews/site/{site_id}/failed/{STORE_ERROR}", n)
+        stats.set_value("provnews/store/last_error", error)
 
     def _marks(
         self, item: ArticleItem | PageItem, status: str = "stored", reason: str | None = None

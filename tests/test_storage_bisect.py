@@ -168,6 +168,7 @@ def test_import_bounds_each_line_like_a_crawled_article(db_url: str, tmp_path: P
     assert "skipped: bad_tags: 1" in result.output
     assert "truncated to its bound: section: 1" in result.output
     assert "truncated to its bound: title: 1" in result.output
+    assert "repaired (NUL or lone surrogates): text: 1" in result.output
     with Storage.open(db_url) as storage:
         third = storage.get_article("https://baotest.vn/bai-2.html")
         assert third is not None

@@ -43,6 +43,8 @@ def import_articles(ctx: click.Context, files: tuple[Path, ...], batch: int) -> 
         click.echo(f"  skipped: {reason}: {count}")
     for name, count in sorted(report.truncated.items()):
         click.echo(f"  truncated to its bound: {name}: {count}")
+    for name, count in sorted(report.repaired.items()):
+        click.echo(f"  repaired (NUL or lone surrogates): {name}: {count}")
     for example in report.examples:
         click.echo(f"  e.g. {example}")
     if report.skipped:
