@@ -5,6 +5,7 @@ lengths and index limits are enforced)."""
 from __future__ import annotations
 
 import json
+import math
 import random
 import string
 from collections.abc import Callable
@@ -60,6 +61,7 @@ def test_one_bad_article_costs_only_itself(storage: Storage, make_article: Calla
     rows[position]["published_at"] = "not a date"  # refused while the batch is prepared, on both engines
     outcome = storage.store_entries(entries(rows))
     assert outcome.result.new == 19
+    assert outcome.transactions <= 1 + 2 * math.ceil(math.log2(20))  # the failing halves only
     assert [r.entry.row["url"] for r in outcome.refused] == [rows[position]["url"]]
     assert "ValueError" in outcome.refused[0].error
     assert storage.count_articles() == 19
@@ -68,6 +70,11 @@ def test_one_bad_article_costs_only_itself(storage: Storage, make_article: Calla
     assert state[rows[position]["url"]].status == "failed"
     assert state[rows[position]["url"]].attempts == 1
     assert {state[r["url"]].status for i, r in enumerate(rows) if i != position} == {"stored"}
+
+
+def test_a_good_batch_is_one_transaction(storage: Storage, make_article: Callable) -> None:
+    outcome = storage.store_entries(entries([make_article(n) for n in range(20)]))
+    assert (outcome.result.new, outcome.refused, outcome.transactions) == (20, [], 1)
 
 
 def test_an_over_long_indexed_value_is_refused_alone_on_postgresql(
