@@ -4,6 +4,10 @@
 batch fail; SQLite never enforced them. The bounds of extracted values are now set at normalisation
 (`pipelines.bounds`), where a value too long is cut and counted, not in the column types.
 
+The VARCHARs left hold no extracted value: `url_key` and `content_hash` are SHA-1 hex digests (40),
+statuses and outcomes come from fixed sets under CHECK constraints (16), and site ids (64) are refused
+longer by the registry and by `provnews import` (`crawler.registry.SITE_ID`).
+
 PostgreSQL: VARCHAR to TEXT is binary-coercible, so the table is neither rewritten nor reindexed.
 SQLite: only the declared type changes and both types have TEXT affinity, so the rows on disk are the
 same; the table definitions are rewritten in place (SQLite's documented `writable_schema` procedure for
