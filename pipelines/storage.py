@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,7 @@ from pipelines.upsert import SiteLike, UpsertResult, upsert_articles, upsert_sit
 from pipelines.urlstate import UrlInfo, UrlMark
 from pipelines.validators import Validators
 
+logger = logging.getLogger(__name__)
 __all__ = ["SchemaOutOfDate", "Storage", "StoreEntry", "StoreOutcome", "UpsertResult", "UrlMark"]
 
 _COLUMNS = [c for c in Article.__table__.columns if c.name not in ("raw_html", "minhash")]
@@ -183,8 +185,12 @@ class Storage:
             for refused in outcome.refused
             for mark in refused.entry.marks
         ]
-        # A URL that the database refuses even as a URL state is left as it was (its entry is counted).
-        store_bisected(self.mark_urls, failed)
+        # A URL that the database refuses even as a URL state is left as it was (its entry is counted),
+        # and so are all of them if the database fails meanwhile: the stored entries stay reported.
+        try:
+            store_bisected(self.mark_urls, failed)
+        except Exception as exc:
+            logger.warning("could not mark %d refused URLs failed: %s", len(failed), exc)
         return outcome
 
     def save_validators(self, rows: Iterable[Validators]) -> int:
