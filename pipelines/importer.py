@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.registry import SITE_ID
+from crawler.urls import url_identity
 from pipelines.bounds import bound_fields
 from pipelines.rows import to_utc
 
@@ -86,15 +87,28 @@ class JsonlChunk:
                 continue
             row, reason = parse_line(line)
             if row is not None:
-                bounded = bound_fields(row)
-                self.report.truncated.update(bounded.truncated)
-                self.report.repaired.update(bounded.repaired)
-                reason = bounded.drop or ""
+                reason = self._bound(row)
             if row is None or reason:
                 self.report.skip(f"{self.path}:{number}", reason)
             else:
                 rows.append(row)
         return rows
+
+    def _bound(self, row: dict[str, Any]) -> str:
+        """Bound the row's fields (counted in the report); the reason to skip it, or ""."""
+        bounded = bound_fields(row)
+        self.report.truncated.update(bounded.truncated)
+        self.report.repaired.update(bounded.repaired)
+        if bounded.drop:
+            return bounded.drop
+        for key in REQUIRED:  # NUL characters may have been all there was
+            if not row[key].strip():
+                return f"missing_{key}"
+        try:
+            url_identity(row.get("canonical_url") or row["url"])
+        except ValueError:  # e.g. "http://[x": not a URL an article can be found by
+            return "bad_url"
+        return ""
 
     def _lines(self) -> bytes:
         if self.span is None:
@@ -161,6 +175,8 @@ def parse_line(line: str) -> tuple[dict[str, Any] | None, str]:
     ):
         return None, "bad_images"
     for key in _TIMES:
+        if row.get(key) is not None and not isinstance(row[key], str):
+            return None, f"bad_{key}"
         try:
             row[key] = to_utc(row.get(key))
         except (TypeError, ValueError):

@@ -6,6 +6,7 @@ within their bounds (`pipelines.bounds`) are always stored, as they were bounded
 from __future__ import annotations
 
 import itertools
+import json
 import random
 import unicodedata
 from collections.abc import Callable
@@ -19,7 +20,9 @@ from scrapy.utils.test import get_crawler
 from crawler.items import ArticleItem
 from crawler.parsers.fields import ArticleFields, Image
 from pipelines import bounds
+from pipelines.importer import JsonlChunk
 from pipelines.normalize import NormalizePipeline
+from pipelines.prepared import prepare_articles
 from pipelines.storage import Storage, StoreEntry, UrlMark
 from pipelines.store import StorePipeline
 
@@ -215,3 +218,43 @@ def test_one_site_refused_costs_no_other_site(db_url: str) -> None:
     assert crawler.stats is not None
     assert crawler.stats.get_value("provnews/site/baoa/failed/store_error") == refused
     assert crawler.stats.get_value("provnews/failed/store_error") == refused
+
+
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | value,
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
+    max_leaves=6,
+)
+import_line = st.fixed_dictionaries(
+    {
+        "url": st.one_of(short_text.map(lambda s: "https://baotest.vn/" + s), value, st.just("http://[bad")),
+        "site_id": st.sampled_from(["baotest", "a" * 65, "Bad Id"]),
+        "title": value,
+        "text": value,
+    },
+    optional={
+        name: json_value
+        for name in (
+            "canonical_url", "sapo", "byline", "section", "dateline", "date_source", "language",
+            "family", "province", "tags", "authors", "images", "published_at", "fallback",
+        )
+    },
+)  # fmt: skip
+
+
+@settings(SETTINGS, max_examples=300)
+@given(line=import_line)
+def test_an_import_line_is_skipped_with_a_reason_or_prepared(
+    line: dict[str, Any], tmp_path_factory: Any
+) -> None:
+    """A line that `provnews import` takes never fails the preparation of its batch, which would stop
+    the whole import: it is skipped with its reason, or it is prepared (on both engines' paths)."""
+    path = tmp_path_factory.mktemp("lines") / "line.jsonl"
+    path.write_bytes(json.dumps(line).encode("utf-8", "surrogatepass") + b"\n")
+    chunk = JsonlChunk(path, 1, span=(0, path.stat().st_size))
+    rows = chunk.rows()
+    assert len(rows) + sum(chunk.report.skipped.values()) == 1
+    for dialect in ("sqlite", "postgresql"):
+        assert len(prepare_articles([dict(row) for row in rows], dialect).values) == len(rows)
