@@ -122,10 +122,10 @@ def test_a_site_over_its_time_budget_stops_and_releases_its_lock(
     with Storage.open(db_url) as storage, storage.engine.connect() as conn:
         rows = conn.execute(select(UrlState.url, UrlState.status).where(UrlState.site_id == SLOW)).all()
     states = {urlsplit(url).path: status for url, status in rows if urlsplit(url).path in articles}
-    assert len(states) == 10
-    assert sorted(states.values()) == ["discovered"] * (10 - stored.get(SLOW, 0)) + ["stored"] * stored.get(
-        SLOW, 0
-    )
+    # Each URL met is stored (fetched before the stop, or under way then) or left pending.
+    slow_stored = stored.get(SLOW, 0)
+    assert sorted(states.values()) == ["discovered"] * (len(states) - slow_stored) + ["stored"] * slow_stored
+    assert "discovered" in states.values()
     # The next run, without the slowness, takes the URLs left pending.
     slow_site.faults.clear()
     again = start(db_url, sites_file, tmp_path / "again.log")
