@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import string
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from pipelines.db import UrlState
 from pipelines.storage import Storage, StoreEntry, UrlMark
 from pipelines.store import StorePipeline
 from tests.helpers import run
+from tests.test_storage_generated import incompressible
 
 # The a-id family's date source: 53 characters, longer than the old VARCHAR(32).
 LONG_DATE_SOURCE = "visible:span.pubdate,.pubdate,.date-detail,.post-date"
@@ -39,12 +39,6 @@ def url_reason(storage: Storage, url: str) -> str | None:
 
 def entries(rows: list[dict[str, Any]]) -> list[StoreEntry]:
     return [StoreEntry(row, [UrlMark(row["url"], row["site_id"], "stored")]) for row in rows]
-
-
-def incompressible(n: int) -> str:
-    """Text that PostgreSQL cannot compress into an index entry of 8 kB."""
-    rng = random.Random(n)
-    return "".join(rng.choice(string.ascii_letters + "ơưăâđêô") for _ in range(n))
 
 
 def test_a_long_date_source_is_stored_on_both_engines(storage: Storage, make_article: Callable) -> None:
@@ -83,7 +77,7 @@ def test_an_over_long_indexed_value_is_refused_alone_on_postgresql(
     """Failed before: a 20,000-character section exceeds the B-tree row limit of ix_articles_section,
     and the whole batch rolled back."""
     rows = [make_article(n) for n in range(20)]
-    rows[11]["section"] = incompressible(20_000)
+    rows[11]["section"] = incompressible(20_000, random.Random(1))
     with Storage.open(pg_database) as storage:
         outcome = storage.store_entries(entries(rows))
         assert outcome.result.new == 19
@@ -163,8 +157,8 @@ def test_import_bounds_each_line_like_a_crawled_article(db_url: str, tmp_path: P
         for n in range(5)
     ]
     lines[2] |= {
-        "section": incompressible(20_000),
-        "title": incompressible(1_000_000),
+        "section": incompressible(20_000, random.Random(1)),
+        "title": incompressible(1_000_000, random.Random(2)),
         "text": "Có\x00 \ud800" * 30,
     }
     lines[3] |= {"tags": "not a list"}

@@ -52,6 +52,7 @@ _numbers = itertools.count()
 
 
 def incompressible(length: int, rng: random.Random) -> str:
+    """Text that PostgreSQL cannot compress into an index entry of 8 kB (random, partly multibyte)."""
     alphabet = "abcdefghijklmnopqrstuvwxyzơưăâđêôệ😀 "
     return "".join(rng.choice(alphabet) for _ in range(length))
 
