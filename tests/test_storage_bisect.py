@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import math
 import random
+import sqlite3
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from crawler.cli import cli
 from crawler.items import ArticleItem
@@ -190,3 +193,21 @@ def test_a_crawl_of_the_a_id_family_stores_every_article_on_postgresql(
     with Storage.open(pg_database) as storage:
         assert storage.count_articles() == 10
         assert {a["date_source"] for a in storage.iter_articles()} == {LONG_DATE_SOURCE}
+
+
+def test_a_locked_database_is_not_bisected(tmp_path: Path, make_article: Callable) -> None:
+    """An error of the database itself fails every half alike: it is raised after one attempt, not
+    retried for each article (20 articles would wait for SQLite's lock about 10 times)."""
+    url = f"sqlite:///{tmp_path / 'locked.sqlite3'}"
+    with Storage.open(url) as storage:
+        holder = sqlite3.connect(tmp_path / "locked.sqlite3")
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        try:
+            started = time.monotonic()
+            with pytest.raises(OperationalError, match="locked"):
+                storage.store_entries(entries([make_article(n) for n in range(20)]))
+            assert time.monotonic() - started < 9  # one busy timeout (5 s), not one per half
+        finally:
+            holder.rollback()
+            holder.close()
+        assert storage.count_articles() == 0
