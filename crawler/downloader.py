@@ -7,21 +7,65 @@ requests but waits for all of those, so a stop took up to 16 times a site's dela
 measured). Here, once the engine is stopping, a slot's queued requests fail with `IgnoreRequest`
 instead of being fetched: the spider leaves their URLs as they were, for the next run, and only the
 transfers already under way are finished.
+
+The same holds for one site stopped while the crawl goes on (`crawler.site_stop`): from the
+`site_stopped` signal on, its queued and later requests fail with `SiteStopped`, counted as
+`provnews/pending/<reason>` for articles (per site too) and `provnews/discovery/not_fetched/<reason>`
+for discovery pages.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from scrapy.core.downloader import Downloader, Slot
 from scrapy.exceptions import IgnoreRequest
 from twisted.python.failure import Failure
 
+from crawler.site_stop import SiteStopped, site_stopped
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
 logger = logging.getLogger(__name__)
 
 
 class StoppingDownloader(Downloader):
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.stopped_sites: dict[str, str] = {}  # site id -> reason
+        crawler.signals.connect(self._site_stopped, signal=site_stopped)
+
+    def _site_stopped(self, site_id: str, reason: str) -> None:
+        self.stopped_sites[site_id] = reason
+        for slot in list(self.slots.values()):
+            self._drop_stopped(slot)
+
+    def _drop_stopped(self, slot: Slot) -> None:
+        """Fail the queued requests of stopped sites."""
+        if not self.stopped_sites or not slot.queue:
+            return
+        kept = []
+        stats = self.crawler.stats
+        while slot.queue:
+            request, deferred = slot.queue.popleft()
+            site_id = str(request.meta.get("site_id", ""))
+            reason = self.stopped_sites.get(site_id)
+            if reason is None:
+                kept.append((request, deferred))
+                continue
+            if stats is not None:
+                if request.meta.get("provnews_kind") == "article":
+                    stats.inc_value(f"provnews/pending/{reason}")
+                    stats.inc_value(f"provnews/site/{site_id}/pending/{reason}")
+                else:
+                    stats.inc_value(f"provnews/discovery/not_fetched/{reason}")
+            deferred.errback(Failure(SiteStopped(site_id, reason)))
+        slot.queue.extend(kept)
+
     def _process_queue(self, slot: Slot) -> None:
+        self._drop_stopped(slot)
         engine = self.crawler.engine
         if engine is not None and not engine.running and slot.queue:
             dropped = len(slot.queue)

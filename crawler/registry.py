@@ -22,7 +22,7 @@ STATUSES = ("active", "archive", "unknown")
 # built in code (tests, tools) may use any name.
 REGISTRY_CONTEXT = {"registry": True}
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$")
-SITE_ID = r"^[a-z0-9][a-z0-9_-]*$"  # also what `provnews import` accepts
+SITE_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"  # also what `provnews import` accepts
 _YEARS = re.compile(r"^(\d{4}|…|\?)\s*[-–]\s*(\d{4}|…|\?)$")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITES_FILE = REPO_ROOT / "config" / "sites.toml"

@@ -34,6 +34,7 @@ EXTENSIONS = {
     "crawler.extensions.site_lock.SiteLock": 5,  # before RunRecorder: a run records the sites it locked
     "crawler.extensions.run_recorder.RunRecorder": 10,
     "crawler.extensions.progress.Progress": 20,
+    "crawler.extensions.site_time_budget.SiteTimeBudget": 30,
     "scrapy.extensions.telnet.TelnetConsole": None,
 }
 # A stopping crawl drops the requests waiting for a site's delay instead of fetching them first.
@@ -80,6 +81,10 @@ PROVNEWS_DB_URL = os.environ.get("PROVNEWS_DB_URL", "sqlite:///data/provnews.sql
 PROVNEWS_SITES_FILE = os.environ.get("PROVNEWS_SITES_FILE", "")
 # Articles stored per database transaction.
 PROVNEWS_STORE_BATCH = int(os.environ.get("PROVNEWS_STORE_BATCH", "50"))
+# ...and every this many seconds, whatever the count (0: only on count and at close).
+PROVNEWS_STORE_FLUSH_SECONDS = float(os.environ.get("PROVNEWS_STORE_FLUSH_SECONDS", "5"))
+# Seconds one site may be crawled per run; then its remaining URLs wait for the next run (0: no limit).
+PROVNEWS_SITE_TIME_BUDGET = float(os.environ.get("PROVNEWS_SITE_TIME_BUDGET", "0"))
 # Shortest article text kept, in characters.
 PROVNEWS_MIN_TEXT_CHARS = int(os.environ.get("PROVNEWS_MIN_TEXT_CHARS", "150"))
 # Largest page extracted, in bytes; larger pages are dropped with a reason.

@@ -13,8 +13,10 @@ reads itself (`provnews import` hands it slices of files): reading and parsing t
 A million articles' indexes (url_key, near-duplicate band keys, dates) are written at random places,
 so each commit writes a page per new index entry; grouping batches into transactions (of
 `COMMIT_EVERY` articles or `COMMIT_SECONDS`, with a larger page cache for the bulk connection) writes
-each such page once per group instead of once per batch. Each batch has its own savepoint: a failing
-batch is rolled back alone and the batches before it are committed before the error is raised.
+each such page once per group instead of once per batch. Each batch has its own savepoint: a batch
+that the database refuses because of its rows is bisected within savepoints (`pipelines.bisect`), so
+every good article is stored and each refused one comes back in `UpsertResult.refused`; any other
+failure rolls back its batch alone, and the batches before it are committed before the error is raised.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Connection, Engine
 
+from pipelines.bisect import store_bisected
 from pipelines.engine import SQLITE_CACHE_KIB
 from pipelines.upsert import PreparedBatch, UpsertResult, prepare_articles, write_articles
 
@@ -81,9 +84,9 @@ def ingest(
                 while pending and (queued > AHEAD or pending[0][1].done()):
                     size, future = pending.popleft()
                     queued -= size
-                    _add(total, future.result())
+                    total.add(future.result())
             for _, future in pending:
-                _add(total, future.result())
+                total.add(future.result())
         finally:
             # Commit what was written (the failed batch, if any, was rolled back to its savepoint).
             pool.submit(sink.close).result()
@@ -145,13 +148,25 @@ class _GroupedWriter:
         if not conn.in_transaction():
             conn.begin()
             self.started = time.monotonic()
-        with conn.begin_nested():
-            result = write_articles(conn, batch, refresh=self.refresh)
+        result = self._write_bisected(conn, batch)
         self.written += len(batch.values)
         if self.written >= self.commit_every or time.monotonic() - self.started >= COMMIT_SECONDS:
             conn.commit()
             self.written = 0
         self.failed = False
+        return result
+
+    def _write_bisected(self, conn: Connection, batch: PreparedBatch) -> UpsertResult:
+        def write(keys: Sequence[str]) -> UpsertResult:
+            with conn.begin_nested():
+                part = batch if len(keys) == len(batch.values) else batch.subset(keys)
+                return write_articles(conn, part, refresh=self.refresh)
+
+        outcome = store_bisected(write, list(batch.values))
+        result = UpsertResult()
+        for part in outcome.results:
+            result.add(part)
+        result.refused += [(batch.values[r.entry]["url"], r.error) for r in outcome.refused]
         return result
 
     def close(self) -> None:
@@ -176,9 +191,3 @@ def _set_cache(conn: Connection, kib: int) -> None:
     """SQLite's page cache size, set on the driver connection (outside any transaction)."""
     if conn.dialect.name == "sqlite":
         conn.connection.driver_connection.execute(f"PRAGMA cache_size=-{kib}")  # type: ignore[union-attr]
-
-
-def _add(total: UpsertResult, part: UpsertResult) -> None:
-    total.new_ids += part.new_ids
-    total.updated_ids += part.updated_ids
-    total.unchanged_ids += part.unchanged_ids

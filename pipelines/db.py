@@ -73,7 +73,7 @@ class SiteRow(Base):
     name: Mapped[str] = mapped_column(Text)
     province: Mapped[str] = mapped_column(Text)
     base_url: Mapped[str] = mapped_column(Text)
-    family: Mapped[str] = mapped_column(String(32))
+    family: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="active")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -127,9 +127,9 @@ class Article(Base):
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     modified_at: Mapped[datetime | None]
-    date_source: Mapped[str | None] = mapped_column(String(32))
-    language: Mapped[str] = mapped_column(String(8), default="vi")
-    family: Mapped[str] = mapped_column(String(32), default="generic")
+    date_source: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(Text, default="vi")
+    family: Mapped[str] = mapped_column(Text, default="generic")
     fallback: Mapped[bool] = mapped_column(Boolean, default=False)
     word_count: Mapped[int] = mapped_column(Integer, default=0)
     authors: Mapped[list[Any]] = mapped_column(default=list)

@@ -1,6 +1,8 @@
 """Articles from JSON Lines files (a `provnews export --format jsonl`, or any file with url, site_id,
 title and text on each line) for `Storage.ingest`; lines that cannot be stored are skipped, each
-counted with its reason and line number.
+counted with its reason and line number. Each article is bounded as a crawled one is
+(`pipelines.bounds`): values cut are counted in `ImportReport.truncated`, values repaired (NUL, lone
+surrogates) in `ImportReport.repaired`.
 
 The files are cut here into chunks of `batch` article lines (a scan for line ends); each chunk is
 decoded, parsed and checked by the ingest's preparing process (`bulk.RowSource`), beside the writer:
@@ -19,9 +21,17 @@ from pathlib import Path
 from typing import Any
 
 from crawler.registry import SITE_ID
+from crawler.urls import url_identity
+from pipelines.bounds import bound_fields
 from pipelines.rows import to_utc
 
 REQUIRED = ("url", "site_id", "title", "text")
+# Optional fields and the type a stored value must have (absent or null is fine).
+_STRINGS = (
+    "canonical_url", "sapo", "byline", "section", "dateline", "date_source", "language", "family",
+    "province", "province_old",
+)  # fmt: skip
+_STRING_LISTS = ("tags", "authors")
 _TIMES = ("published_at", "modified_at")
 _EXAMPLES = 5  # skipped lines quoted in the report
 
@@ -31,16 +41,20 @@ class ImportReport:
     read: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)  # the first few skipped lines, "file:line: reason"
+    truncated: Counter[str] = field(default_factory=Counter)  # values cut to their bound, by field
+    repaired: Counter[str] = field(default_factory=Counter)  # values without NUL or lone surrogates now
 
-    def skip(self, where: str, reason: str) -> None:
+    def skip(self, where: str, reason: str, detail: str = "") -> None:
         self.skipped[reason] += 1
         if len(self.examples) < _EXAMPLES:
-            self.examples.append(f"{where}: {reason}")
+            self.examples.append(f"{where}: {reason}" + (f" ({detail})" if detail else ""))
 
     def add(self, other: ImportReport) -> None:
         """Count `other`, the report of the lines after this one's."""
         self.read += other.read
         self.skipped.update(other.skipped)
+        self.truncated.update(other.truncated)
+        self.repaired.update(other.repaired)
         self.examples += other.examples[: _EXAMPLES - len(self.examples)]
 
 
@@ -72,11 +86,29 @@ class JsonlChunk:
                 self.report.skip(f"{self.path}:{number}", "not_utf8")
                 continue
             row, reason = parse_line(line)
-            if row is None:
+            if row is not None:
+                reason = self._bound(row)
+            if row is None or reason:
                 self.report.skip(f"{self.path}:{number}", reason)
             else:
                 rows.append(row)
         return rows
+
+    def _bound(self, row: dict[str, Any]) -> str:
+        """Bound the row's fields (counted in the report); the reason to skip it, or ""."""
+        bounded = bound_fields(row)
+        self.report.truncated.update(bounded.truncated)
+        self.report.repaired.update(bounded.repaired)
+        if bounded.drop:
+            return bounded.drop
+        for key in REQUIRED:  # NUL characters may have been all there was
+            if not row[key].strip():
+                return f"missing_{key}"
+        try:
+            url_identity(row.get("canonical_url") or row["url"])
+        except ValueError:  # e.g. "http://[x": not a URL an article can be found by
+            return "bad_url"
+        return ""
 
     def _lines(self) -> bytes:
         if self.span is None:
@@ -128,7 +160,23 @@ def parse_line(line: str) -> tuple[dict[str, Any] | None, str]:
             return None, f"missing_{key}"
     if not re.fullmatch(SITE_ID, row["site_id"]):  # as the registry's: no paths, spaces or capitals
         return None, "bad_site_id"
+    for key in _STRINGS:
+        if row.get(key) is not None and not isinstance(row[key], str):
+            return None, f"bad_{key}"
+    for key in _STRING_LISTS:
+        value = row.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            return None, f"bad_{key}"
+    images = row.get("images")
+    if images is not None and not (
+        isinstance(images, list)
+        and all(isinstance(i, dict) and isinstance(i.get("url"), str) for i in images)
+        and all(isinstance(i.get("caption"), str | None) for i in images)
+    ):
+        return None, "bad_images"
     for key in _TIMES:
+        if row.get(key) is not None and not isinstance(row[key], str):
+            return None, f"bad_{key}"
         try:
             row[key] = to_utc(row.get(key))
         except (TypeError, ValueError):

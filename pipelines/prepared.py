@@ -28,6 +28,17 @@ class PreparedBatch:
     folded: dict[str, tuple[str, str, str] | tuple[bytes, ...]] = field(default_factory=dict)
     sqlite_rows: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    def subset(self, keys: Iterable[str]) -> PreparedBatch:
+        """The articles `keys` of this batch, as a batch of their own."""
+        keys = list(keys)
+
+        def pick(parts: Mapping[str, Any]) -> dict[str, Any]:
+            return {key: parts[key] for key in keys if key in parts}
+
+        return PreparedBatch(
+            pick(self.values), pick(self.signatures), pick(self.folded), pick(self.sqlite_rows)
+        )
+
     def signed(
         self, keys: Iterable[str], ids: Mapping[str, int], existing: Mapping[str, Any]
     ) -> list[Signed]:

@@ -11,6 +11,7 @@ from typing import Any
 from crawler.extraction import extract_page
 from crawler.items import ArticleItem
 from crawler.parsers import NotAnArticle
+from pipelines.bounds import bound_fields
 from pipelines.normalize import normalize_article
 from pipelines.rows import article_values, to_utc
 from pipelines.sql import DateLike
@@ -46,7 +47,7 @@ def rebuild_row(article: Mapping[str, Any], family: str, min_text_chars: int = 1
     except ValueError as exc:
         raise ValueError(f"undecodable: {exc}") from exc
     item = normalize_article(ArticleItem(fields=fields, site_id=article["site_id"]), None)
-    reason = problem(item.fields, min_text_chars)
+    reason = bound_fields(vars(item.fields)).drop or problem(item.fields, min_text_chars)
     if reason:
         raise ValueError(reason)
     row = item.fields.to_dict()

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Connection, and_, exists, func, literal_column, or_, select, true
 from sqlalchemy.orm import aliased
 
 from crawler.urls import url_identity
 from pipelines import bulk, health, locks, migrate, runs, urlstate, validators
+from pipelines.bisect import Refused, store_bisected
 from pipelines.db import Article, SiteRow
 from pipelines.engine import make_engine, writer
 from pipelines.migrate import SchemaOutOfDate
@@ -20,10 +23,28 @@ from pipelines.upsert import SiteLike, UpsertResult, upsert_articles, upsert_sit
 from pipelines.urlstate import UrlInfo, UrlMark
 from pipelines.validators import Validators
 
-__all__ = ["SchemaOutOfDate", "Storage", "UpsertResult", "UrlMark"]
+logger = logging.getLogger(__name__)
+__all__ = ["SchemaOutOfDate", "Storage", "StoreEntry", "StoreOutcome", "UpsertResult", "UrlMark"]
 
 _COLUMNS = [c for c in Article.__table__.columns if c.name not in ("raw_html", "minhash")]
 _WITH_HTML = [c for c in Article.__table__.columns if c.name != "minhash"]
+
+
+class StoreEntry(NamedTuple):
+    """One article row and the URL states that are written with it."""
+
+    row: Mapping[str, Any]
+    marks: Sequence[UrlMark] = ()
+
+
+@dataclass
+class StoreOutcome:
+    """What `Storage.store_entries` stored, and the entries the database refused (with its message),
+    whose URLs are marked failed (`store_error: ...`) so that a later run tries them again."""
+
+    result: UpsertResult = field(default_factory=UpsertResult)
+    refused: list[Refused[StoreEntry]] = field(default_factory=list)
+    transactions: int = 0
 
 
 class Storage:
@@ -90,9 +111,11 @@ class Storage:
         """Bulk `upsert_articles` for many batches: batches are prepared in a worker process while
         earlier ones are written, and committed together every `commit_every` articles (see
         `pipelines.bulk`). A batch may be a `bulk.RowSource` that the worker reads itself; `on_loaded`
-        gets each one back once read. A failing batch stops it; the batches before it are stored. The
-        worker is started with multiprocessing's "spawn": a script that calls this must guard its entry
-        point with `if __name__ == "__main__":`, and the rows must be picklable (plain dicts are)."""
+        gets each one back once read. A batch the database refuses because of its rows is bisected:
+        its good articles are stored, the refused ones listed in `UpsertResult.refused`; any other
+        failure stops the ingest, and the batches before it are stored. The worker is started with
+        multiprocessing's "spawn": a script that calls this must guard its entry point with
+        `if __name__ == "__main__":`, and the rows must be picklable (plain dicts are)."""
         return bulk.ingest(
             self._writer, batches, refresh=refresh, commit_every=commit_every, on_loaded=on_loaded
         )
@@ -143,6 +166,32 @@ class Storage:
             result = upsert_articles(conn, rows)
             urlstate.mark_urls(conn, checked)
             return result
+
+    def store_entries(self, entries: Sequence[StoreEntry]) -> StoreOutcome:
+        """`store_batch` of the entries, which never loses the batch to one bad row: a batch that fails
+        because of its data is bisected (`pipelines.bisect`), every good entry is stored, and the URLs
+        of each refused one are marked failed with the database's message; that counts as an attempt,
+        so a URL that can never be stored stops being retried after PROVNEWS_MAX_ATTEMPTS. Errors of
+        the database itself (unreachable, full, locked) are raised."""
+        outcome = StoreOutcome()
+        bisected = store_bisected(
+            lambda part: self.store_batch([e.row for e in part], [m for e in part for m in e.marks]), entries
+        )
+        for part in bisected.results:
+            outcome.result.add(part)
+        outcome.refused, outcome.transactions = bisected.refused, bisected.transactions
+        failed = [
+            mark._replace(status="failed", reason=f"store_error: {refused.error}", article_id=None)
+            for refused in outcome.refused
+            for mark in refused.entry.marks
+        ]
+        # A URL that the database refuses even as a URL state is left as it was (its entry is counted),
+        # and so are all of them if the database fails meanwhile: the stored entries stay reported.
+        try:
+            store_bisected(self.mark_urls, failed)
+        except Exception as exc:
+            logger.warning("could not mark %d refused URLs failed: %s", len(failed), exc)
+        return outcome
 
     def save_validators(self, rows: Iterable[Validators]) -> int:
         with self._writer.begin() as conn:

@@ -1,7 +1,11 @@
 """StorePipeline: batched, idempotent upsert of articles; URL state for stored and dropped pages.
 
 A URL counts as stored only once its batch is committed, so a crash loses at most one batch of work,
-which the next run fetches again."""
+which the next run fetches again. The batch is written every PROVNEWS_STORE_BATCH articles and every
+PROVNEWS_STORE_FLUSH_SECONDS, so a slow site never keeps another site's articles waiting in memory; each
+site's articles are their own transaction. An article the database refuses costs only itself
+(`Storage.store_entries` bisects the batch): it is counted as `provnews/failed/store_error` (and per
+site), its URL is marked failed with the database's message, and a later run tries it again."""
 
 from __future__ import annotations
 
@@ -11,9 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
+from twisted.internet import task
 
 from crawler.items import ArticleItem, PageItem
-from pipelines.storage import Storage, UrlMark
+from pipelines.bisect import describe
+from pipelines.storage import Storage, StoreEntry, UrlMark
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -38,26 +44,40 @@ def drop_reason(exc: BaseException) -> str:
     return str(exc).split(":", 1)[0].strip().replace(" ", "_") or "unknown"
 
 
+STORE_ERROR = "store_error"
+
+
 class StorePipeline:
-    def __init__(self, crawler: Crawler, db_url: str, batch_size: int) -> None:
+    def __init__(self, crawler: Crawler, db_url: str, batch_size: int, flush_seconds: float = 0.0) -> None:
         self.crawler = crawler
         self.db_url = db_url
         self.batch_size = max(1, batch_size)
+        self.flush_seconds = flush_seconds
         self.batch: list[ArticleItem] = []
         self.storage: Storage | None = None
+        self.loop: task.LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        settings = crawler.settings
         pipeline = cls(
-            crawler, crawler.settings.get("PROVNEWS_DB_URL"), crawler.settings.getint("PROVNEWS_STORE_BATCH")
+            crawler,
+            settings.get("PROVNEWS_DB_URL"),
+            settings.getint("PROVNEWS_STORE_BATCH"),
+            settings.getfloat("PROVNEWS_STORE_FLUSH_SECONDS", 5.0),
         )
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         return pipeline
 
     def open_spider(self) -> None:
         self.storage = Storage.open(self.db_url)
+        if self.flush_seconds > 0:
+            self.loop = task.LoopingCall(self.flush)
+            self.loop.start(self.flush_seconds, now=False)
 
     def close_spider(self) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
         self.flush()
         if self.storage is not None:
             self.storage.close()
@@ -82,10 +102,14 @@ class StorePipeline:
         for site_id, items in by_site.items():
             # Articles and their "stored" URL states commit together: a crash before the commit leaves
             # the URLs "discovered", and the next run fetches them again.
-            result = self.storage.store_batch(
-                [article_row(item, run_id) for item in items],
-                [m for item in items for m in self._marks(item)],
-            )
+            entries = [StoreEntry(article_row(item, run_id), self._marks(item)) for item in items]
+            try:
+                outcome = self.storage.store_entries(entries)
+            except Exception as exc:  # the database itself failed: the other sites may still be stored
+                logger.error("%s: %d articles not stored, the database failed: %s", site_id, len(items), exc)
+                self._count_store_errors(site_id, len(items), describe(exc))
+                continue
+            result = outcome.result
             for key, value in (
                 ("new", result.new),
                 ("updated", result.updated),
@@ -93,6 +117,18 @@ class StorePipeline:
             ):
                 stats.inc_value(f"provnews/store/{key}", value)
                 stats.inc_value(f"provnews/site/{site_id}/{key}", value)
+            for refused in outcome.refused:
+                logger.warning("%s: not stored: %s: %s", site_id, refused.entry.row.get("url"), refused.error)
+            if outcome.refused:
+                self._count_store_errors(site_id, len(outcome.refused), outcome.refused[-1].error)
+
+    def _count_store_errors(self, site_id: str, n: int, error: str) -> None:
+        """Articles fetched and not stored: the run has storage errors (read by the run's outcome)."""
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.inc_value(f"provnews/failed/{STORE_ERROR}", n)
+        stats.inc_value(f"provnews/site/{site_id}/failed/{STORE_ERROR}", n)
+        stats.set_value("provnews/store/last_error", error)
 
     def _marks(
         self, item: ArticleItem | PageItem, status: str = "stored", reason: str | None = None

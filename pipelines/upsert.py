@@ -38,11 +38,13 @@ class SiteLike(Protocol):
 
 @dataclass
 class UpsertResult:
-    """Ids of the articles a batch created, changed (new content hash) and left as they were."""
+    """Ids of the articles a batch created, changed (new content hash) and left as they were; the
+    (url, database message) of those it refused (a bulk ingest bisects a failing batch)."""
 
     new_ids: list[int] = field(default_factory=list)
     updated_ids: list[int] = field(default_factory=list)
     unchanged_ids: list[int] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def new(self) -> int:
@@ -55,6 +57,12 @@ class UpsertResult:
     @property
     def unchanged(self) -> int:
         return len(self.unchanged_ids)
+
+    def add(self, other: UpsertResult) -> None:
+        self.new_ids += other.new_ids
+        self.updated_ids += other.updated_ids
+        self.unchanged_ids += other.unchanged_ids
+        self.refused += other.refused
 
 
 def upsert_sites(conn: Connection, sites: Iterable[SiteLike]) -> int:

@@ -1,5 +1,6 @@
 """A small HTTP server on 127.0.0.1 in front of one replica site, injecting faults per path: a status
-with headers (503 + Retry-After, 5xx robots.txt...), a custom body, a delay, a truncated body.
+with headers (503 + Retry-After, 5xx robots.txt...), a custom body, a delay (before a fault or before
+the real page), a truncated body.
 
 Everything else is forwarded to the replica (conditional request headers included), with the replica's
 base URL rewritten to the proxy's in bodies (gzip sitemaps too), so the crawler only ever sees the
@@ -27,6 +28,7 @@ class Fault:
     times: int | None = None  # how many requests get the fault; None: all
     delay: float = 0.0  # seconds before answering
     truncate: bool = False  # announce the full length, send half of the real page, hang up
+    forward: bool = False  # after the delay, answer with the real page (a slow site)
     hits: int = 0
 
 
@@ -120,7 +122,7 @@ class _Handler(BaseHTTPRequestHandler):
         fault = proxy._fault_for(self.path)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
-        if fault is not None and not fault.truncate:
+        if fault is not None and not fault.truncate and not fault.forward:
             proxy._record(self.path, fault.status, self.headers)
             self.send_response(fault.status)
             for name, value in {"Content-Type": "text/plain", **fault.headers}.items():

@@ -9,6 +9,7 @@ import pytest
 
 from crawler.cli import cli
 from crawler.registry import Site
+from pipelines import bounds
 from tests.paths import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -52,3 +53,28 @@ def test_settings_found() -> None:
 def test_readme_shows_the_make_targets() -> None:
     for target in ("make crawl", "make test", "make demo"):
         assert target in README
+
+
+def _bound_rows() -> dict[str, str]:
+    """field -> bound column of the README's "Field bounds" table."""
+    table = README.split("### Field bounds", 1)[1].split("\n\n")[2]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        names, bound = line.split("|")[1:3]
+        for name in re.findall(r"`(\w+)`", names):
+            rows[name] = bound
+    return rows
+
+
+def test_field_bounds_are_documented_as_enforced() -> None:
+    rows = _bound_rows()
+    numbers = {
+        name: [int(n.replace(",", "")) for n in re.findall(r"\d[\d,]*", b)] for name, b in rows.items()
+    }
+    for name, limit in bounds.STRING_BOUNDS.items():
+        assert limit in numbers[name], (name, limit, rows.get(name))
+    for name, (items, chars) in bounds.LIST_BOUNDS.items():
+        assert numbers[name][:2] == [items, chars], name
+    assert numbers["images"][:3] == [bounds.IMAGES, bounds.URL_BYTES, bounds.IMAGE_CAPTION_CHARS]
+    assert numbers["url"] == numbers["canonical_url"] == [bounds.URL_BYTES, 8]
+    assert numbers["text"] == [bounds.TEXT_CHARS]

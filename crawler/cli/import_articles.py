@@ -33,12 +33,18 @@ def import_articles(ctx: click.Context, files: tuple[Path, ...], batch: int) -> 
 
     with open_storage(ctx) as storage:
         result = storage.ingest(read_chunks(files, batch), on_loaded=add_report)
+    for url, error in result.refused:  # refused by the database: counted as skipped lines
+        report.skip(url, "store_error", error)
     click.echo(
         f"read {report.read} article line(s): {result.new} new, {result.updated} updated, "
         f"{result.unchanged} unchanged, {sum(report.skipped.values())} skipped"
     )
     for reason, count in report.skipped.most_common():
         click.echo(f"  skipped: {reason}: {count}")
+    for name, count in sorted(report.truncated.items()):
+        click.echo(f"  truncated to its bound: {name}: {count}")
+    for name, count in sorted(report.repaired.items()):
+        click.echo(f"  repaired (NUL or lone surrogates): {name}: {count}")
     for example in report.examples:
         click.echo(f"  e.g. {example}")
     if report.skipped:

@@ -4,7 +4,9 @@ At spider open each site is locked for this process (pid, host); a site whose lo
 run is skipped with a warning naming the holder, and when every site is held the spider closes at once
 with reason "locked" (`provnews crawl` then exits with status 3). A lock whose holder died (pid gone on
 this host, or no heartbeat for PROVNEWS_LOCK_STALE seconds) is taken over, so a crash leaves no lock
-behind for long. The heartbeat runs every PROVNEWS_LOCK_HEARTBEAT seconds; locks go at spider close.
+behind for long. The heartbeat runs every PROVNEWS_LOCK_HEARTBEAT seconds; locks go at spider close,
+or as soon as a site is stopped within the run (`crawler.site_stop`, e.g. its time budget is used up),
+so that the next scheduled run may take it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
 from twisted.internet import task
 
+from crawler.site_stop import site_stopped
 from pipelines.locks import HOSTNAME
 from pipelines.storage import Storage
 
@@ -51,6 +54,7 @@ class SiteLock:
         )
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.site_stopped, signal=site_stopped)
         return ext
 
     def spider_opened(self, spider: Spider) -> None:
@@ -89,6 +93,15 @@ class SiteLock:
             self.storage.heartbeat_site_locks(self.held, self.pid, HOSTNAME, run_id)
         except Exception as exc:  # a busy database must not end the crawl; the next beat will do
             logger.warning("lock heartbeat failed: %s", exc)
+
+    def site_stopped(self, site_id: str, reason: str) -> None:
+        if self.storage is None or site_id not in self.held:
+            return
+        self.held.remove(site_id)
+        try:
+            self.storage.release_site_locks([site_id], self.pid, HOSTNAME)
+        except Exception as exc:  # the lock then goes at spider close, or is taken over once stale
+            logger.warning("%s: could not release its lock (%s): %s", site_id, reason, exc)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.loop is not None and self.loop.running:

@@ -35,6 +35,7 @@ from crawler.discovery import (
 from crawler.items import PageItem
 from crawler.middlewares.conditional import NotModified
 from crawler.registry import RegistryError, Site, load_sites
+from crawler.site_stop import site_stopped
 from crawler.urls import host_of, normalize_url
 from pipelines.storage import Storage
 from pipelines.validators import Validators
@@ -103,6 +104,8 @@ class NewsSpider(Spider):
         state.retry_backoff = crawler.settings.getfloat("PROVNEWS_RETRY_BACKOFF", 900.0)
         state.storage = Storage.open(spider.db_url)
         state.storage.upsert_sites(spider.sites)
+        # A site stopped within the run did not take all its discovery led to: keep no validators.
+        crawler.signals.connect(spider.crawl_state.mark_unclean, signal=site_stopped)
         return spider
 
     # -- start: what earlier runs left, then the discovery sources ---------------------------------
