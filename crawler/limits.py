@@ -10,6 +10,7 @@ The worker is started with "spawn": forking a process that runs threads (Scrapy'
 from __future__ import annotations
 
 import multiprocessing
+import traceback
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
@@ -32,6 +33,16 @@ class ExtractionLimitExceeded(Exception):
         self.detail = detail
 
 
+class ExtractionError(Exception):
+    """The parser raised: a bug, or a page it cannot cope with. ``kind`` is the exception's type,
+    ``trace`` its traceback as text (from the worker process)."""
+
+    def __init__(self, kind: str, message: str, trace: str = "") -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.trace = trace
+
+
 def _serve(conn: Connection) -> None:
     """Worker loop: (body, url, family, content_type) in, ("ok" | "not_article" | "value_error", …) out."""
     conn.send(("ready", None))  # imports done: the first page's deadline is not spent importing
@@ -50,7 +61,7 @@ def _serve(conn: Connection) -> None:
         except ValueError as exc:
             conn.send(("value_error", str(exc)))
         except Exception as exc:  # a parser bug must not kill the worker; report it as a failure
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            conn.send(("error", (type(exc).__name__, str(exc), traceback.format_exc())))
 
 
 class LimitedExtractor:
@@ -65,11 +76,17 @@ class LimitedExtractor:
     def extract(
         self, body: bytes, url: str, family: str = "generic", content_type: str | None = None
     ) -> ArticleFields:
-        """Fields of one page; NotAnArticle, ValueError (undecodable) or ExtractionLimitExceeded."""
+        """Fields of one page; NotAnArticle, ValueError (undecodable), ExtractionLimitExceeded or
+        ExtractionError (the parser raised)."""
         if len(body) > self.max_bytes:
             raise ExtractionLimitExceeded("page_too_large", f"{len(body)} bytes > {self.max_bytes}")
         if self.timeout <= 0:
-            return extract_page(body, url, family, content_type)
+            try:
+                return extract_page(body, url, family, content_type)
+            except (NotAnArticle, ValueError):
+                raise
+            except Exception as exc:
+                raise ExtractionError(type(exc).__name__, str(exc), traceback.format_exc()) from exc
         conn = self._worker()
         conn.send((body, url, family, content_type))
         if not conn.poll(self.timeout):
@@ -86,7 +103,7 @@ class LimitedExtractor:
             raise NotAnArticle(payload)
         if status == "value_error":
             raise ValueError(payload)
-        raise RuntimeError(payload)
+        raise ExtractionError(*payload)
 
     def _worker(self) -> Connection:
         if self._conn is None or self._process is None or not self._process.is_alive():

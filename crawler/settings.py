@@ -54,6 +54,8 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 RETRY_TIMES = 2
+# Giving up on a request is counted and reported once per site at the end of the run, not per URL.
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 REDIRECT_MAX_TIMES = 5
 MEMUSAGE_LIMIT_MB = 2048
 # Never read local files or data: URLs, whatever a registry or sitemap says.

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 
 from crawler.items import ArticleItem, PageItem
-from crawler.limits import ExtractionLimitExceeded, LimitedExtractor
+from crawler.limits import ExtractionError, ExtractionLimitExceeded, LimitedExtractor
 from crawler.parsers import NotAnArticle
 from crawler.registry import Site, load_sites
 
@@ -61,6 +61,9 @@ class ExtractPipeline:
             raise DropItem(f"not_article: {exc.reason}: {item.url}") from exc
         except ValueError as exc:  # undecodable or oversized after decompression
             raise DropItem(f"undecodable: {exc}: {item.url}") from exc
+        except ExtractionError as exc:  # a parser bug: logged in full; the URL fails, with attempts
+            logger.error("%s: the %s parser raised on %s\n%s", item.site_id, family, item.url, exc.trace)
+            raise DropItem(f"extract_error: {exc}: {item.url}") from exc
         if fields.fallback:
             stats.inc_value("provnews/extract/fallback")
             stats.inc_value(f"provnews/extract/fallback/{item.site_id}")
@@ -76,4 +79,5 @@ class ExtractPipeline:
             raw_html=item.body if self.keep_html else None,
             fetched_at=item.fetched_at,
             extra={"lastmod": item.lastmod} if item.lastmod else {},
+            requested_url=item.requested_url,
         )

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
+from crawler.accounting import DROPPED, FAILED, reason_key
 from crawler.items import ArticleItem, PageItem
 from pipelines.storage import Storage, UrlMark
 
@@ -33,6 +35,20 @@ def article_row(item: ArticleItem, run_id: int | None) -> dict[str, Any]:
     return row
 
 
+# Drops that are failures: the URL is marked failed and tried again in later runs, up to
+# PROVNEWS_MAX_ATTEMPTS (a parser bug may be fixed; a page that is not an article will not change).
+FAILURE_DROPS = ("extract_error", "extract_crashed")
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100), or ENOSPC however it is wrapped."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlite_errorcode", None) == 13 or getattr(orig, "sqlstate", None) == "53100":
+        return True
+    message = str(exc).lower()
+    return "database or disk is full" in message or "no space left on device" in message
+
+
 def drop_reason(exc: BaseException) -> str:
     """The reason code of a DropItem message ('text_too_short: http://…' → 'text_too_short')."""
     return str(exc).split(":", 1)[0].strip().replace(" ", "_") or "unknown"
@@ -45,6 +61,8 @@ class StorePipeline:
         self.batch_size = max(1, batch_size)
         self.batch: list[ArticleItem] = []
         self.storage: Storage | None = None
+        self.disk_full = False
+        self.closing = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -52,18 +70,22 @@ class StorePipeline:
             crawler, crawler.settings.get("PROVNEWS_DB_URL"), crawler.settings.getint("PROVNEWS_STORE_BATCH")
         )
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
         return pipeline
 
     def open_spider(self) -> None:
         self.storage = Storage.open(self.db_url)
 
     def close_spider(self) -> None:
+        self.closing = True
         self.flush()
         if self.storage is not None:
             self.storage.close()
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticleItem):
+        if isinstance(item, ArticleItem) and self.disk_full:
+            self._settle([item], FAILED, "disk_full")
+        elif isinstance(item, ArticleItem):
             self.batch.append(item)
             if len(self.batch) >= self.batch_size:
                 self.flush()
@@ -80,12 +102,26 @@ class StorePipeline:
         for item in batch:
             by_site.setdefault(item.site_id, []).append(item)
         for site_id, items in by_site.items():
+            if self.disk_full:
+                self._settle(items, FAILED, "disk_full")
+                continue
             # Articles and their "stored" URL states commit together: a crash before the commit leaves
             # the URLs "discovered", and the next run fetches them again.
-            result = self.storage.store_batch(
-                [article_row(item, run_id) for item in items],
-                [m for item in items for m in self._marks(item)],
-            )
+            try:
+                result = self.storage.store_batch(
+                    [article_row(item, run_id) for item in items],
+                    [m for item in items for m in self._marks(item)],
+                )
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                self._stop_disk_full(exc)
+                self._settle(items, FAILED, "disk_full")
+                continue
+            ledger = getattr(self.crawler.spider, "ledger", None)
+            if ledger is not None:
+                counts = {"new": result.new, "updated": result.updated, "unchanged": result.unchanged}
+                ledger.settle_stored(site_id, [self._requested(item) for item in items], counts)
             for key, value in (
                 ("new", result.new),
                 ("updated", result.updated),
@@ -94,12 +130,37 @@ class StorePipeline:
                 stats.inc_value(f"provnews/store/{key}", value)
                 stats.inc_value(f"provnews/site/{site_id}/{key}", value)
 
+    def _stop_disk_full(self, exc: BaseException) -> None:
+        """Nothing more can be stored: what was committed stays, the rest waits for the next run."""
+        self.disk_full = True
+        logger.error("disk full, the crawl stops: %s", str(exc).splitlines()[0])
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.set_value("provnews/failure", "disk full")
+        engine = self.crawler.engine
+        if engine is not None and not self.closing:
+            deferred_from_coro(engine.close_spider_async(reason="disk_full"))
+
+    def _requested(self, item: ArticleItem | PageItem) -> str:
+        """The URL the run set out to fetch for this item (its outcome's key)."""
+        requested = item.requested_url
+        if requested is None:  # an item from elsewhere: the redirect map knows
+            requested = getattr(self.crawler.spider, "redirected", {}).get(item.url, item.url)
+        return requested
+
+    def _settle(self, items: list[Any], outcome: str, reason: str) -> None:
+        ledger = getattr(self.crawler.spider, "ledger", None)
+        if ledger is not None:
+            for item in items:
+                if isinstance(item, (ArticleItem, PageItem)):
+                    ledger.settle(self._requested(item), outcome, reason)
+
     def _marks(
         self, item: ArticleItem | PageItem, status: str = "stored", reason: str | None = None
     ) -> list[UrlMark]:
         """URL states for an item: its own URL, and the URL that was requested when it was redirected."""
         spider = self.crawler.spider
-        requested = getattr(spider, "redirected", {}).get(item.url, item.url)
+        requested = self._requested(item)
         lastmods = getattr(spider, "lastmods", {})
         extra = item.extra.get("lastmod") if isinstance(item, ArticleItem) else item.lastmod
         lastmod = lastmods.get(requested) or lastmods.get(item.url) or extra
@@ -110,11 +171,22 @@ class StorePipeline:
         reason = drop_reason(exception)
         stats = self.crawler.stats
         assert stats is not None
-        stats.inc_value(f"provnews/dropped/{reason}")
+        failed = reason in FAILURE_DROPS
+        stats.inc_value(f"provnews/errors/{reason}" if failed else f"provnews/dropped/{reason}")
+        self._settle([item], FAILED if failed else DROPPED, reason)
         if (
             isinstance(item, (PageItem, ArticleItem))
             and self.storage is not None
             and isinstance(exception, DropItem)
+            and not self.disk_full
         ):
-            status = "stored" if reason == "duplicate" else "not_article"
+            status = "failed" if failed else "stored" if reason == "duplicate" else "not_article"
             self.storage.mark_urls(self._marks(item, status, str(exception)[:500]))
+
+    def item_error(self, item: Any, response: Any, spider: Any = None, failure: Any = None) -> None:
+        """A component raised on an item (Scrapy logs the traceback): the URL failed, with attempts."""
+        exc = getattr(failure, "value", None)
+        reason = "disk_full" if exc is not None and is_disk_full(exc) else reason_key(type(exc).__name__)
+        self._settle([item], FAILED, reason)
+        if isinstance(item, (PageItem, ArticleItem)) and self.storage is not None and not self.disk_full:
+            self.storage.mark_urls(self._marks(item, "failed", f"{type(exc).__name__}: {exc}"[:500]))
