@@ -156,10 +156,13 @@ def site_account(stats: dict[str, Any], site_id: str) -> dict[str, Any]:
 
 
 def totals(account: dict[str, Any]) -> dict[str, int]:
-    """met, stored, dropped, failed and pending of an account (a site's or a run's)."""
-    return {"met": int(account.get("met", 0))} | {
-        cls: sum((account.get(cls) or {}).values()) for cls in CLASSES
-    }
+    """met, stored, dropped, failed and pending of an account: a site's (reason -> count per class) or
+    a run's (a count per class)."""
+
+    def total(value: Any) -> int:
+        return int(value) if isinstance(value, int) else sum((value or {}).values())
+
+    return {"met": int(account.get("met", 0))} | {cls: total(account.get(cls)) for cls in CLASSES}
 
 
 def balances(account: dict[str, Any]) -> bool:

@@ -17,7 +17,7 @@ from crawler.replica import ReplicaServer
 from pipelines.db import CrawlRun, SiteLockRow
 from pipelines.locks import HOSTNAME
 from pipelines.storage import Storage
-from tests.helpers import BIN, run
+from tests.helpers import BIN, assert_run_balances, run
 from tests.paths import REPO
 
 
@@ -74,7 +74,8 @@ def test_runs_list_show_and_health(replica: ReplicaServer, tmp_path: Path) -> No
         "new",
         "upd",
         "drop",
-        "err",
+        "fail",
+        "pend",
         "sites",
     ]
     cells = [row.split() for row in rows]
@@ -88,6 +89,18 @@ def test_runs_list_show_and_health(replica: ReplicaServer, tmp_path: Path) -> No
     assert "run 1: finished" in shown.stdout
     assert "articles:  4 new, 0 updated" in shown.stdout
     assert "urls:      robots_denied 1" in shown.stdout  # the page robots.txt keeps us from
+    # one source of truth: the crawl's summary and `runs show` print the same robots.txt count
+    summary_robots = next(x for x in first.stdout.splitlines() if "robots.txt:" in x).split(":", 1)[1]
+    shown_robots = next(x for x in shown.stdout.splitlines() if "robots:" in x).split(":", 1)[1]
+    assert summary_robots.strip() == shown_robots.strip() == (
+        "1 denied by its rules, 0 not asked (robots.txt unreachable)"
+    )
+    balance = [x.split() for x in shown.stdout.splitlines() if x.split()[:1] == ["baogialai"]][-1]
+    assert balance == ["baogialai", "5", "=", "4", "+", "1", "+", "0", "+", "0", "ok"]
+    # drop, fail, pend: the page robots.txt disallows is checked again on each run (it may change)
+    assert [c[7:10] for c in cells] == [["1", "0", "0"], ["1", "0", "0"]]
+    for run_id in (1, 2):
+        assert_run_balances(db, run_id)
     second_run = json.loads(provnews(db, "runs", "--json", "--limit", "1").stdout)
     assert second_run["id"] == 2 and second_run["stats"]["not_modified"] > 0
     assert second_run["stats"]["sites"]["baogialai"]["new"] == 0
