@@ -98,7 +98,7 @@ def test_runs_list_show_and_health(replica: ReplicaServer, tmp_path: Path) -> No
     balance = [x.split() for x in shown.stdout.splitlines() if x.split()[:1] == ["baogialai"]][-1]
     assert balance == ["baogialai", "5", "=", "4", "+", "1", "+", "0", "+", "0", "ok"]
     # drop, fail, pend: the page robots.txt disallows is checked again on each run (it may change)
-    assert [c[7:10] for c in cells] == [["1", "0", "0"], ["1", "0", "0"]]
+    assert [c[8:11] for c in cells] == [["1", "0", "0"], ["1", "0", "0"]]
     for run_id in (1, 2):
         assert_run_balances(db, run_id)
     second_run = json.loads(provnews(db, "runs", "--json", "--limit", "1").stdout)
