@@ -16,7 +16,7 @@ from types import TracebackType
 from typing import Any
 
 from crawler.extraction import extract_page
-from crawler.parsers import ArticleFields, NotAnArticle
+from crawler.parsers import ArticleFields, NotAnArticle, use_parsers
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_TIMEOUT = 5.0
@@ -43,8 +43,9 @@ class ExtractionError(Exception):
         self.trace = trace
 
 
-def _serve(conn: Connection) -> None:
+def _serve(conn: Connection, parsers: dict[str, str] | None = None) -> None:
     """Worker loop: (body, url, family, content_type) in, ("ok" | "not_article" | "value_error", …) out."""
+    use_parsers(parsers or {})
     conn.send(("ready", None))  # imports done: the first page's deadline is not spent importing
     while True:
         try:
@@ -67,9 +68,16 @@ def _serve(conn: Connection) -> None:
 class LimitedExtractor:
     """``extract_page`` under a size limit and a time limit (``timeout <= 0``: in-process, no time limit)."""
 
-    def __init__(self, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        parsers: dict[str, str] | None = None,
+    ) -> None:
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.parsers = dict(parsers or {})  # families' parsers replaced (PROVNEWS_PARSERS)
+        use_parsers(self.parsers)  # in this process too (timeout 0), and checked before any page
         self._process: Any = None
         self._conn: Connection | None = None
 
@@ -110,7 +118,9 @@ class LimitedExtractor:
             self._kill()
             ctx = multiprocessing.get_context("spawn")
             parent, child = ctx.Pipe()
-            self._process = ctx.Process(target=_serve, args=(child,), name="provnews-extract", daemon=True)
+            self._process = ctx.Process(
+                target=_serve, args=(child, self.parsers), name="provnews-extract", daemon=True
+            )
             self._process.start()
             child.close()
             if not parent.poll(_STARTUP_TIMEOUT) or parent.recv()[0] != "ready":

@@ -88,6 +88,8 @@ PROVNEWS_MIN_TEXT_CHARS = int(os.environ.get("PROVNEWS_MIN_TEXT_CHARS", "150"))
 PROVNEWS_MAX_PAGE_BYTES = int(os.environ.get("PROVNEWS_MAX_PAGE_BYTES", str(10 * 1024 * 1024)))
 # Longest extraction of one page, in seconds; slower pages are dropped as extract_timeout (0: no limit).
 PROVNEWS_EXTRACT_TIMEOUT = float(os.environ.get("PROVNEWS_EXTRACT_TIMEOUT", "5"))
+# Families' parsers replaced, as a JSON object family -> "module:Class" (a local fix, or a test's parser).
+PROVNEWS_PARSERS = os.environ.get("PROVNEWS_PARSERS", "{}")
 # Keep the raw HTML of each article (compressed) for re-extraction.
 PROVNEWS_KEEP_HTML = os.environ.get("PROVNEWS_KEEP_HTML", "1") not in ("0", "false", "no")
 # How many times a URL that failed (5xx, timeout...) is tried, across runs, before it is given up.

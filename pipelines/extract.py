@@ -20,14 +20,20 @@ logger = logging.getLogger(__name__)
 
 class ExtractPipeline:
     def __init__(
-        self, crawler: Crawler, sites: dict[str, Site], max_bytes: int, keep_html: bool, timeout: float = 5.0
+        self,
+        crawler: Crawler,
+        sites: dict[str, Site],
+        max_bytes: int,
+        keep_html: bool,
+        timeout: float = 5.0,
+        parsers: dict[str, str] | None = None,
     ) -> None:
         self.crawler = crawler
         self.sites = sites
         self.max_bytes = max_bytes
         self.keep_html = keep_html
         # Pages run in a reused worker process, replaced when one overruns the time limit.
-        self.extractor = LimitedExtractor(timeout=timeout, max_bytes=max_bytes)
+        self.extractor = LimitedExtractor(timeout=timeout, max_bytes=max_bytes, parsers=parsers)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -41,6 +47,7 @@ class ExtractPipeline:
             crawler.settings.getint("PROVNEWS_MAX_PAGE_BYTES"),
             crawler.settings.getbool("PROVNEWS_KEEP_HTML"),
             crawler.settings.getfloat("PROVNEWS_EXTRACT_TIMEOUT", 5.0),
+            crawler.settings.getdict("PROVNEWS_PARSERS"),
         )
 
     def close_spider(self) -> None:

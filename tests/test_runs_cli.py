@@ -92,8 +92,10 @@ def test_runs_list_show_and_health(replica: ReplicaServer, tmp_path: Path) -> No
     # one source of truth: the crawl's summary and `runs show` print the same robots.txt count
     summary_robots = next(x for x in first.stdout.splitlines() if "robots.txt:" in x).split(":", 1)[1]
     shown_robots = next(x for x in shown.stdout.splitlines() if "robots:" in x).split(":", 1)[1]
-    assert summary_robots.strip() == shown_robots.strip() == (
-        "1 denied by its rules, 0 not asked (robots.txt unreachable)"
+    assert (
+        summary_robots.strip()
+        == shown_robots.strip()
+        == ("1 denied by its rules, 0 not asked (robots.txt unreachable)")
     )
     balance = [x.split() for x in shown.stdout.splitlines() if x.split()[:1] == ["baogialai"]][-1]
     assert balance == ["baogialai", "5", "=", "4", "+", "1", "+", "0", "+", "0", "ok"]
