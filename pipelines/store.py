@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
-from scrapy.utils.defer import deferred_from_coro
 
 from crawler.accounting import DROPPED, FAILED, reason_key
 from crawler.items import ArticleItem, PageItem
+from pipelines.disk import is_disk_full, stop_crawl
 from pipelines.storage import Storage, UrlMark
 
 if TYPE_CHECKING:
@@ -40,15 +40,6 @@ def article_row(item: ArticleItem, run_id: int | None) -> dict[str, Any]:
 FAILURE_DROPS = ("extract_error", "extract_crashed")
 
 
-def is_disk_full(exc: BaseException) -> bool:
-    """SQLite's SQLITE_FULL, PostgreSQL's disk_full (53100), or ENOSPC however it is wrapped."""
-    orig = getattr(exc, "orig", exc)
-    if getattr(orig, "sqlite_errorcode", None) == 13 or getattr(orig, "sqlstate", None) == "53100":
-        return True
-    message = str(exc).lower()
-    return "database or disk is full" in message or "no space left on device" in message
-
-
 def drop_reason(exc: BaseException) -> str:
     """The reason code of a DropItem message ('text_too_short: http://…' → 'text_too_short')."""
     return str(exc).split(":", 1)[0].strip().replace(" ", "_") or "unknown"
@@ -62,7 +53,6 @@ class StorePipeline:
         self.batch: list[ArticleItem] = []
         self.storage: Storage | None = None
         self.disk_full = False
-        self.closing = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -77,7 +67,6 @@ class StorePipeline:
         self.storage = Storage.open(self.db_url)
 
     def close_spider(self) -> None:
-        self.closing = True
         self.flush()
         if self.storage is not None:
             self.storage.close()
@@ -133,13 +122,7 @@ class StorePipeline:
     def _stop_disk_full(self, exc: BaseException) -> None:
         """Nothing more can be stored: what was committed stays, the rest waits for the next run."""
         self.disk_full = True
-        logger.error("disk full, the crawl stops: %s", str(exc).splitlines()[0])
-        stats = self.crawler.stats
-        assert stats is not None
-        stats.set_value("provnews/failure", "disk full")
-        engine = self.crawler.engine
-        if engine is not None and not self.closing:
-            deferred_from_coro(engine.close_spider_async(reason="disk_full"))
+        stop_crawl(self.crawler, exc)
 
     def _requested(self, item: ArticleItem | PageItem) -> str:
         """The URL the run set out to fetch for this item (its outcome's key)."""
@@ -181,7 +164,12 @@ class StorePipeline:
             and not self.disk_full
         ):
             status = "failed" if failed else "stored" if reason == "duplicate" else "not_article"
-            self.storage.mark_urls(self._marks(item, status, str(exception)[:500]))
+            try:
+                self.storage.mark_urls(self._marks(item, status, str(exception)[:500]))
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                self._stop_disk_full(exc)
 
     def item_error(self, item: Any, response: Any, spider: Any = None, failure: Any = None) -> None:
         """A component raised on an item (Scrapy logs the traceback): the URL failed, with attempts."""

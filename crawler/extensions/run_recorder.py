@@ -15,6 +15,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from crawler.accounting import CLASSES, PENDING, run_outcome, site_account, site_verdict, totals
+from pipelines.disk import free_reserve, is_disk_full, make_reserve
 from pipelines.locks import HOSTNAME
 from pipelines.storage import Storage
 
@@ -54,6 +55,7 @@ class RunRecorder:
         if getattr(spider, "lock_refused", False):  # every site is being crawled by another run
             return
         self.sites = [s.id for s in getattr(spider, "sites", [])]
+        make_reserve(self.db_url)  # room to record the run's end should the disk fill up
         with Storage.open(self.db_url) as storage:
             for run_id in storage.reap_stale_runs(self.stale_after):
                 logger.warning("run %s was left running by a process that is gone: marked crashed", run_id)
@@ -110,10 +112,11 @@ class RunRecorder:
         with Storage.open(self.db_url) as storage:
             try:
                 storage.finish_run(self.run_id, summary["outcome"], summary)
-            except Exception:  # a full disk may not take the whole record: the verdict first
-                logger.exception("could not record run %s in full", self.run_id)
-                brief = {k: summary[k] for k in ("outcome", "finish_reason", "failure")}
-                storage.finish_run(self.run_id, summary["outcome"], brief)
+            except Exception as exc:
+                if not is_disk_full(exc) or not free_reserve(self.db_url):
+                    raise
+                # the disk is full: the reserve's room is enough for the run's record
+                storage.finish_run(self.run_id, summary["outcome"], summary)
         logger.info("Run %s %s: %s", self.run_id, summary["outcome"], summary)
 
 

@@ -37,6 +37,7 @@ from crawler.items import PageItem
 from crawler.middlewares.conditional import NotModified
 from crawler.registry import RegistryError, Site, load_sites
 from crawler.urls import host_of, normalize_url
+from pipelines.disk import stop_crawl
 from pipelines.storage import Storage
 from pipelines.validators import Validators
 
@@ -186,6 +187,11 @@ class NewsSpider(Spider):
             self._count(f"discovery/articles_from_{source}")
             requests.append(self._article_request(site, url))
         self.crawl_state.record_discovered()
+        if self.crawl_state.disk_full is not None:  # URLs that could not be recorded are not requested
+            stop_crawl(self.crawler, self.crawl_state.disk_full)
+            for request in requests:
+                self._settle(site.id, request.cb_kwargs["url"], PENDING, "disk_full")
+            return []
         return requests
 
     # -- articles --------------------------------------------------------------------------------
@@ -320,6 +326,10 @@ class NewsSpider(Spider):
         else:
             self._settle(site_id, url, DROPPED, reason)
 
+    def _stop_if_disk_full(self) -> None:
+        if self.crawl_state.disk_full is not None:
+            stop_crawl(self.crawler, self.crawl_state.disk_full)
+
     def _source_failed(self, site_id: str | None, reason: str) -> None:
         if site_id:
             self._count(f"site/{site_id}/sources/failed/{reason}")
@@ -331,6 +341,7 @@ class NewsSpider(Spider):
         if met:
             self.ledger.met(site_id, url)
         self.ledger.settle(url, outcome, reason)
+        self._stop_if_disk_full()  # the outcome could not be written
 
     def _count(self, key: str, n: int = 1) -> None:
         if self.crawler.stats is not None:
