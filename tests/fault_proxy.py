@@ -1,5 +1,6 @@
 """A small HTTP server on 127.0.0.1 in front of one replica site, injecting faults per path: a status
-with headers (503 + Retry-After, 5xx robots.txt...), a custom body, a delay, a truncated body.
+with headers (503 + Retry-After, 5xx robots.txt...), a custom body, a delay, a truncated body, or an
+answer held back until the test releases it (to keep a crawl busy in a known state).
 
 Everything else is forwarded to the replica (conditional request headers included), with the replica's
 base URL rewritten to the proxy's in bodies (gzip sitemaps too), so the crawler only ever sees the
@@ -27,7 +28,9 @@ class Fault:
     times: int | None = None  # how many requests get the fault; None: all
     delay: float = 0.0  # seconds before answering
     truncate: bool = False  # announce the full length, send half of the real page, hang up
+    hold: threading.Event | None = None  # answer (normally) only once this is set
     hits: int = 0
+    held: int = 0  # requests waiting on `hold` right now
 
 
 @dataclass
@@ -120,6 +123,13 @@ class _Handler(BaseHTTPRequestHandler):
         fault = proxy._fault_for(self.path)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
+        if fault is not None and fault.hold is not None:
+            with proxy.lock:
+                fault.held += 1
+            fault.hold.wait(300)
+            with proxy.lock:
+                fault.held -= 1
+            fault = None  # then answered from upstream
         if fault is not None and not fault.truncate:
             proxy._record(self.path, fault.status, self.headers)
             self.send_response(fault.status)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,3 +91,14 @@ def assert_run_balances(db_url: str, run_id: int | None = None) -> dict[str, Any
     elif run["outcome"] == "partial":
         assert statuses == {"ok", "failed"}, accounts
     return run
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 120, what: str = "the condition") -> None:
+    """Poll until `predicate()` is true: tests wait for observable states, not for fixed times (the
+    timeout only guards against a hang)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from crawler.cli.common import db_url, open_storage
-from crawler.cli.runs import balance_lines, robots_line
+from crawler.cli.runs import balance_lines, outcome_lines, robots_line
 from crawler.extensions.run_recorder import run_summary
 from crawler.registry import RegistryError, load_sites
 from crawler.runner import run_crawl
@@ -113,8 +113,6 @@ def recorded_summary(url: str, stats: dict[str, Any], site_ids: list[str]) -> di
 
 
 def crawl_summary(s: dict[str, Any], site_ids: list[str], run_id: object = None) -> str:
-    dropped = s.get("dropped") or {}
-    errors = s.get("errors") or {}
     lines = [
         f"crawled {len(site_ids)} site(s): {', '.join(site_ids)}",
         f"  run id:            {run_id if run_id is not None else '-'}",
@@ -126,8 +124,7 @@ def crawl_summary(s: dict[str, Any], site_ids: list[str], run_id: object = None)
         f"  resumed:           {s.get('pending_resumed', 0)} (left by earlier runs)",
         f"  unchanged sources: {s.get('not_modified', 0)} (HTTP 304)",
         f"  robots.txt:        {robots_line(s)}",
-        f"  dropped:           {dropped or 0}",
-        f"  failed:            {errors or 0}",
+        *outcome_lines(s, 19),
         f"  finish reason:     {s.get('finish_reason')}",
         *balance_lines(s),
     ]

@@ -74,6 +74,12 @@ def balance_lines(s: dict[str, Any]) -> list[str]:
     return lines
 
 
+def outcome_lines(s: dict[str, Any], width: int) -> list[str]:
+    """Article URLs by outcome and reason, all sites together (the crawl summary and `runs show`)."""
+    reasons = s.get("outcome_reasons") or {}
+    return [f"  {cls + ':':<{width}}{_kv(reasons.get(cls))}" for cls in CLASSES]
+
+
 def run_totals(s: dict[str, Any]) -> dict[str, int]:
     """The run's met/stored/dropped/failed/pending (zeros for a run recorded before the accounts)."""
     return totals(s.get("outcomes") or {})
@@ -143,8 +149,8 @@ def show(ctx: click.Context, run_id: int, as_json: bool) -> None:
         f"  articles:  {s.get('articles_new', 0)} new, {s.get('articles_updated', 0)} updated, "
         f"{s.get('articles_unchanged', 0)} unchanged, "
         f"{s.get('pending_resumed', 0)} resumed from earlier runs",
-        f"  dropped:   {_kv(s.get('dropped'))}",
-        f"  errors:    {_kv(s.get('errors'))}",
+        *outcome_lines(s, 11),
+        f"  errors:    {_kv(s.get('errors'))} (failed requests, discovery included)",
         f"  urls:      {_kv(s.get('urls'))}",
         f"  robots:    {robots_line(s)}",
         f"  waits:     Retry-After honoured {s.get('retry_after', 0)} times; "

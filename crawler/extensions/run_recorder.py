@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -140,6 +141,10 @@ def run_summary(stats: dict[str, Any], sites: list[str] | None = None) -> dict[s
     outcomes = {"met": sum(a["met"] for a in per_site.values())} | {
         cls: sum(totals(a)[cls] for a in per_site.values()) for cls in CLASSES
     }
+    by_reason: dict[str, Counter[str]] = {cls: Counter() for cls in CLASSES}
+    for account in per_site.values():
+        for cls in CLASSES:
+            by_reason[cls].update(account[cls])
     failure = stats.get("provnews/failure")
     finish_reason = stats.get("finish_reason")
     return {
@@ -160,6 +165,7 @@ def run_summary(stats: dict[str, Any], sites: list[str] | None = None) -> dict[s
         ),
         "sites_skipped_locked": stats.get("provnews/lock/skipped", 0),
         "outcomes": outcomes,
+        "outcome_reasons": {cls: dict(sorted(c.items())) for cls, c in by_reason.items()},
         "urls": urls,
         "dropped": dropped,
         "errors": errors,
