@@ -130,6 +130,11 @@ class Ledger:
         return len(urls)
 
 
+def pending_reason(finish_reason: str) -> str:
+    """Why the URLs still open when a run ends were left: a stop, or the reason the run ended."""
+    return "stopped" if finish_reason in ("shutdown", "finished") else reason_key(finish_reason)
+
+
 def site_account(stats: dict[str, Any], site_id: str) -> dict[str, Any]:
     """A site's counters as kept in the run row: met, outcomes by class and reason, sources."""
     outcomes: dict[str, Counter[str]] = {cls: Counter() for cls in CLASSES}

@@ -15,7 +15,15 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from crawler.accounting import CLASSES, PENDING, run_outcome, site_account, site_verdict, totals
+from crawler.accounting import (
+    CLASSES,
+    PENDING,
+    pending_reason,
+    run_outcome,
+    site_account,
+    site_verdict,
+    totals,
+)
 from pipelines.disk import free_reserve, is_disk_full, make_reserve
 from pipelines.locks import HOSTNAME
 from pipelines.storage import Storage
@@ -95,7 +103,7 @@ class RunRecorder:
         assert stats is not None
         ledger = getattr(spider, "ledger", None)
         if ledger is not None:  # what is still open now was not taken up: left for the next run
-            ledger.settle_open(PENDING, "stopped" if reason in ("shutdown", "finished") else reason)
+            ledger.settle_open(PENDING, pending_reason(reason))
         summary = run_summary({**stats.get_stats(), "finish_reason": reason}, self.sites)
         for site_id, account in summary["sites"].items():
             if account["status"] != "ok":  # one line per site, however many requests failed

@@ -22,7 +22,16 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.accounting import DROPPED, FAILED, NETWORK_REASONS, PENDING, Ledger, failure_reason, reason_key
+from crawler.accounting import (
+    DROPPED,
+    FAILED,
+    NETWORK_REASONS,
+    PENDING,
+    Ledger,
+    failure_reason,
+    pending_reason,
+    reason_key,
+)
 from crawler.crawl_state import CrawlState
 from crawler.discovery import (
     Link,
@@ -352,11 +361,6 @@ class NewsSpider(Spider):
         # (normally done already by the RunRecorder, before it writes the run row)
         self.ledger.settle_open(PENDING, pending_reason(reason))
         self.crawl_state.close(reason, [s.id for s in self.sites])
-
-
-def pending_reason(finish_reason: str) -> str:
-    """Why URLs still open when the run ends were left: a stop, or the reason the run ended."""
-    return "stopped" if finish_reason in ("shutdown", "finished") else reason_key(finish_reason)
 
 
 def parse_day(value: str | date | None, name: str) -> date | None:
