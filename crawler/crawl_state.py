@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from pipelines.disk import is_disk_full
 from pipelines.rows import to_utc
 from pipelines.storage import Storage, UrlMark
 from pipelines.urlstate import UrlInfo
@@ -45,6 +46,7 @@ class CrawlState:
         self.new_validators: dict[str, Validators] = {}
         self.unclean_sites: set[str] = set()  # discovery failed somewhere: keep no validators
         self._discovered: list[UrlMark] = []  # new URLs not written yet
+        self.disk_full: BaseException | None = None  # set when a write found the disk full
 
     # -- start -----------------------------------------------------------------------------------
     def load(self, site_id: str) -> None:
@@ -115,7 +117,13 @@ class CrawlState:
             return
         assert self.storage is not None
         discovered, self._discovered = self._discovered, []
-        self.storage.mark_urls(discovered)
+        try:
+            self.storage.mark_urls(discovered)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            self.disk_full = exc
+            return
         self.count("discovery/new_urls", len(discovered))
 
     def keep_validators(self, site_id: str, url: str, etag: bytes | None, modified: bytes | None) -> None:
@@ -134,9 +142,15 @@ class CrawlState:
 
     # -- fetches ---------------------------------------------------------------------------------
     def mark(self, url: str, site_id: str | None, status: str, reason: str) -> None:
-        """Record the outcome of an article request that brought no page to store."""
-        if self.storage is not None:
-            self.storage.mark_url(url, site_id, status, reason=reason)
+        """Record the outcome of an article request that brought no page to store. On a full disk the
+        URL stays as it was (the next run takes it up) and `disk_full` says why."""
+        if self.storage is not None and self.disk_full is None:
+            try:
+                self.storage.mark_url(url, site_id, status, reason=reason)
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                self.disk_full = exc
         self.count(f"urls/{status}")
 
     # -- end ---------------------------------------------------------------------------------------
@@ -146,7 +160,7 @@ class CrawlState:
         if self.storage is None:
             return
         try:
-            if reason == "finished" and not self.backfill:
+            if reason == "finished" and not self.backfill and self.disk_full is None:
                 clean = set(site_ids) - self.unclean_sites
                 kept = [v for v in self.new_validators.values() if v.site_id in clean]
                 if kept:

@@ -17,6 +17,7 @@ class PageItem:
     content_type: str | None = None
     fetched_at: str | None = None
     lastmod: str | None = None
+    requested_url: str | None = None  # the URL the run set out to fetch (its outcome's key)
 
 
 @dataclass
@@ -30,6 +31,7 @@ class ArticleItem:
     raw_html: bytes | None = None
     fetched_at: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    requested_url: str | None = None
 
     @property
     def url(self) -> str:

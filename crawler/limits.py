@@ -10,12 +10,13 @@ The worker is started with "spawn": forking a process that runs threads (Scrapy'
 from __future__ import annotations
 
 import multiprocessing
+import traceback
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
 
 from crawler.extraction import extract_page
-from crawler.parsers import ArticleFields, NotAnArticle
+from crawler.parsers import ArticleFields, NotAnArticle, use_parsers
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_TIMEOUT = 5.0
@@ -32,8 +33,19 @@ class ExtractionLimitExceeded(Exception):
         self.detail = detail
 
 
-def _serve(conn: Connection) -> None:
+class ExtractionError(Exception):
+    """The parser raised: a bug, or a page it cannot cope with. ``kind`` is the exception's type,
+    ``trace`` its traceback as text (from the worker process)."""
+
+    def __init__(self, kind: str, message: str, trace: str = "") -> None:
+        super().__init__(f"{kind}: {message}")
+        self.kind = kind
+        self.trace = trace
+
+
+def _serve(conn: Connection, parsers: dict[str, str] | None = None) -> None:
     """Worker loop: (body, url, family, content_type) in, ("ok" | "not_article" | "value_error", …) out."""
+    use_parsers(parsers or {})
     conn.send(("ready", None))  # imports done: the first page's deadline is not spent importing
     while True:
         try:
@@ -50,26 +62,39 @@ def _serve(conn: Connection) -> None:
         except ValueError as exc:
             conn.send(("value_error", str(exc)))
         except Exception as exc:  # a parser bug must not kill the worker; report it as a failure
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            conn.send(("error", (type(exc).__name__, str(exc), traceback.format_exc())))
 
 
 class LimitedExtractor:
     """``extract_page`` under a size limit and a time limit (``timeout <= 0``: in-process, no time limit)."""
 
-    def __init__(self, timeout: float = DEFAULT_TIMEOUT, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        parsers: dict[str, str] | None = None,
+    ) -> None:
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.parsers = dict(parsers or {})  # families' parsers replaced (PROVNEWS_PARSERS)
+        use_parsers(self.parsers)  # in this process too (timeout 0), and checked before any page
         self._process: Any = None
         self._conn: Connection | None = None
 
     def extract(
         self, body: bytes, url: str, family: str = "generic", content_type: str | None = None
     ) -> ArticleFields:
-        """Fields of one page; NotAnArticle, ValueError (undecodable) or ExtractionLimitExceeded."""
+        """Fields of one page; NotAnArticle, ValueError (undecodable), ExtractionLimitExceeded or
+        ExtractionError (the parser raised)."""
         if len(body) > self.max_bytes:
             raise ExtractionLimitExceeded("page_too_large", f"{len(body)} bytes > {self.max_bytes}")
         if self.timeout <= 0:
-            return extract_page(body, url, family, content_type)
+            try:
+                return extract_page(body, url, family, content_type)
+            except (NotAnArticle, ValueError):
+                raise
+            except Exception as exc:
+                raise ExtractionError(type(exc).__name__, str(exc), traceback.format_exc()) from exc
         conn = self._worker()
         conn.send((body, url, family, content_type))
         if not conn.poll(self.timeout):
@@ -86,14 +111,16 @@ class LimitedExtractor:
             raise NotAnArticle(payload)
         if status == "value_error":
             raise ValueError(payload)
-        raise RuntimeError(payload)
+        raise ExtractionError(*payload)
 
     def _worker(self) -> Connection:
         if self._conn is None or self._process is None or not self._process.is_alive():
             self._kill()
             ctx = multiprocessing.get_context("spawn")
             parent, child = ctx.Pipe()
-            self._process = ctx.Process(target=_serve, args=(child,), name="provnews-extract", daemon=True)
+            self._process = ctx.Process(
+                target=_serve, args=(child, self.parsers), name="provnews-extract", daemon=True
+            )
             self._process.start()
             child.close()
             if not parent.poll(_STARTUP_TIMEOUT) or parent.recv()[0] != "ready":

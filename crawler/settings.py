@@ -55,6 +55,8 @@ DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 RETRY_TIMES = 2
+# Giving up on a request is counted and reported once per site at the end of the run, not per URL.
+RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 REDIRECT_MAX_TIMES = 5
 MEMUSAGE_LIMIT_MB = 2048
 # Never read local files or data: URLs, whatever a registry or sitemap says.
@@ -91,6 +93,8 @@ PROVNEWS_MIN_TEXT_CHARS = int(os.environ.get("PROVNEWS_MIN_TEXT_CHARS", "150"))
 PROVNEWS_MAX_PAGE_BYTES = int(os.environ.get("PROVNEWS_MAX_PAGE_BYTES", str(10 * 1024 * 1024)))
 # Longest extraction of one page, in seconds; slower pages are dropped as extract_timeout (0: no limit).
 PROVNEWS_EXTRACT_TIMEOUT = float(os.environ.get("PROVNEWS_EXTRACT_TIMEOUT", "5"))
+# Families' parsers replaced, as a JSON object family -> "module:Class" (a local fix, or a test's parser).
+PROVNEWS_PARSERS = os.environ.get("PROVNEWS_PARSERS", "{}")
 # Keep the raw HTML of each article (compressed) for re-extraction.
 PROVNEWS_KEEP_HTML = os.environ.get("PROVNEWS_KEEP_HTML", "1") not in ("0", "false", "no")
 # How many times a URL that failed (5xx, timeout...) is tried, across runs, before it is given up.

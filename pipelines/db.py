@@ -24,7 +24,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 URL_STATUSES = ("discovered", "stored", "not_article", "failed", "gone", "robots_denied")
-RUN_OUTCOMES = ("running", "finished", "interrupted", "failed")
+RUN_OUTCOMES = ("running", "finished", "partial", "interrupted", "failed")
 
 # JSON on SQLite, JSONB on PostgreSQL (smaller, indexable if ever needed).
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -84,7 +84,8 @@ class CrawlRun(Base):
     __tablename__ = "crawl_runs"
     __table_args__ = (
         CheckConstraint(
-            "outcome IN ('running', 'finished', 'interrupted', 'failed')", name="ck_crawl_runs_outcome"
+            "outcome IN ('running', 'finished', 'partial', 'interrupted', 'failed')",
+            name="ck_crawl_runs_outcome",
         ),
     )
 

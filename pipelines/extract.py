@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 
 from crawler.items import ArticleItem, PageItem
-from crawler.limits import ExtractionLimitExceeded, LimitedExtractor
+from crawler.limits import ExtractionError, ExtractionLimitExceeded, LimitedExtractor
 from crawler.parsers import NotAnArticle
 from crawler.registry import Site, load_sites
 
@@ -20,14 +20,20 @@ logger = logging.getLogger(__name__)
 
 class ExtractPipeline:
     def __init__(
-        self, crawler: Crawler, sites: dict[str, Site], max_bytes: int, keep_html: bool, timeout: float = 5.0
+        self,
+        crawler: Crawler,
+        sites: dict[str, Site],
+        max_bytes: int,
+        keep_html: bool,
+        timeout: float = 5.0,
+        parsers: dict[str, str] | None = None,
     ) -> None:
         self.crawler = crawler
         self.sites = sites
         self.max_bytes = max_bytes
         self.keep_html = keep_html
         # Pages run in a reused worker process, replaced when one overruns the time limit.
-        self.extractor = LimitedExtractor(timeout=timeout, max_bytes=max_bytes)
+        self.extractor = LimitedExtractor(timeout=timeout, max_bytes=max_bytes, parsers=parsers)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -41,6 +47,7 @@ class ExtractPipeline:
             crawler.settings.getint("PROVNEWS_MAX_PAGE_BYTES"),
             crawler.settings.getbool("PROVNEWS_KEEP_HTML"),
             crawler.settings.getfloat("PROVNEWS_EXTRACT_TIMEOUT", 5.0),
+            crawler.settings.getdict("PROVNEWS_PARSERS"),
         )
 
     def close_spider(self) -> None:
@@ -61,6 +68,9 @@ class ExtractPipeline:
             raise DropItem(f"not_article: {exc.reason}: {item.url}") from exc
         except ValueError as exc:  # undecodable or oversized after decompression
             raise DropItem(f"undecodable: {exc}: {item.url}") from exc
+        except ExtractionError as exc:  # a parser bug: logged in full; the URL fails, with attempts
+            logger.error("%s: the %s parser raised on %s\n%s", item.site_id, family, item.url, exc.trace)
+            raise DropItem(f"extract_error: {exc}: {item.url}") from exc
         if fields.fallback:
             stats.inc_value("provnews/extract/fallback")
             stats.inc_value(f"provnews/extract/fallback/{item.site_id}")
@@ -76,4 +86,5 @@ class ExtractPipeline:
             raw_html=item.body if self.keep_html else None,
             fetched_at=item.fetched_at,
             extra={"lastmod": item.lastmod} if item.lastmod else {},
+            requested_url=item.requested_url,
         )

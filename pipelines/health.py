@@ -1,4 +1,9 @@
-"""Per-site crawl health: last successful run, new articles per day, silence, extraction rates."""
+"""Per-site crawl health: last successful run, new articles per day, silence, extraction rates.
+
+A run is successful for a site when its verdict on the site was ok (runs recorded before verdicts
+existed: when the run finished). The fetch failure rate comes from the same per-site accounts that
+`provnews runs show` prints: failed article URLs and failed discovery requests (DNS, refused,
+timeouts, HTTP errors, robots.txt unreachable) over all requests of the runs in the period."""
 
 from __future__ import annotations
 
@@ -51,10 +56,24 @@ def site_health(
         outcomes[sid][status] = n
 
     last_ok: dict[str, tuple[int, datetime]] = {}
-    for run in runs.finished_runs(conn):
+    last_failed: dict[str, str] = {}  # site -> why its latest run failed it
+    judged: set[str] = set()  # sites whose latest run was looked at
+    requests: dict[str, list[int]] = defaultdict(lambda: [0, 0])  # site -> [failed, all], from run accounts
+    for run in runs.ended_runs(conn):
+        accounts = (run["stats"] or {}).get("sites") or {}
         for sid in run["sites"] or []:
-            if sid not in last_ok and run["finished_at"] is not None:
+            account = accounts.get(sid) or {}
+            status = account.get("status") or ("ok" if run["outcome"] == "finished" else "failed")
+            if sid not in judged:
+                judged.add(sid)
+                if status != "ok":
+                    last_failed[sid] = account.get("reason") or f"run {run['outcome']}"
+            if status == "ok" and sid not in last_ok:
                 last_ok[sid] = (run["id"], run["finished_at"])
+            if "met" in account and run["finished_at"] >= since:
+                n_failed, n_requests = fetch_counts(account)
+                requests[sid][0] += n_failed
+                requests[sid][1] += n_requests
 
     report = []
     for sid in wanted:
@@ -64,8 +83,12 @@ def site_health(
         fetched = sum(states_.values()) - states_.get("discovered", 0)
         failed = states_.get("failed", 0)
         fallback_rate = n_fallback / n_recent if n_recent else 0.0
+        if sid in requests:  # the runs' accounts: network failures of discovery count too
+            failed, fetched = requests[sid]
         failure_rate = failed / fetched if fetched else 0.0
         problems = []
+        if sid in last_failed:
+            problems.append(f"last run failed: {last_failed[sid]}")
         if sid not in last_ok:
             problems.append("no successful run")
         elif now - last_ok[sid][1] > timedelta(days=silent_days):
@@ -92,7 +115,17 @@ def site_health(
                 "fallback_rate": round(fallback_rate, 4),
                 "failure_rate": round(failure_rate, 4),
                 "url_states": dict(sorted(states_.items())),
+                "last_run_failed": last_failed.get(sid),
                 "problems": problems,
             }
         )
     return report
+
+
+def fetch_counts(account: dict[str, Any]) -> tuple[int, int]:
+    """(failed, all) requests of one site in one run: article URLs taken up and discovery requests."""
+    settled = sum(sum((account.get(cls) or {}).values()) for cls in ("stored", "dropped", "failed"))
+    sources = account.get("sources") or {}
+    sources_failed = sum((sources.get("failed") or {}).values())
+    failed = sum((account.get("failed") or {}).values()) + sources_failed
+    return failed, settled + sources_failed + int(sources.get("ok", 0))

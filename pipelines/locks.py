@@ -82,7 +82,9 @@ def acquire(
         values = {"pid": pid, "hostname": hostname, "run_id": None, "acquired_at": now, "heartbeat_at": now}
         if row is None:
             stmt = upsert_statement(conn, table).values(site_id=site_id, **values).on_conflict_do_nothing()
-            if conn.execute(stmt).rowcount == 1:
+            # Whether the row went in, by RETURNING: psycopg's rowcount for this statement is not 1 on
+            # PostgreSQL, which made every crawl "take over" the lock it had just taken.
+            if conn.execute(stmt.returning(table.c.site_id)).first() is not None:
                 acquired.append(site_id)
                 continue
             row = conn.execute(select(table).where(table.c.site_id == site_id)).first()

@@ -70,11 +70,11 @@ def save_progress(conn: Connection, run_id: int, stats: dict[str, Any]) -> None:
     conn.execute(stmt)
 
 
-def finished_runs(conn: Connection, limit: int = 2000) -> list[dict[str, Any]]:
-    """The most recent runs that finished, newest first (id, finished_at, sites)."""
+def ended_runs(conn: Connection, limit: int = 2000) -> list[dict[str, Any]]:
+    """The most recent runs that ended, newest first (id, outcome, finished_at, sites, stats)."""
     query = (
-        select(CrawlRun.id, CrawlRun.finished_at, CrawlRun.sites, CrawlRun.stats)
-        .where(CrawlRun.outcome == "finished")
+        select(CrawlRun.id, CrawlRun.outcome, CrawlRun.finished_at, CrawlRun.sites, CrawlRun.stats)
+        .where(CrawlRun.outcome != "running", CrawlRun.finished_at.is_not(None))
         .order_by(CrawlRun.id.desc())
         .limit(limit)
     )

@@ -17,8 +17,10 @@ from scrapy import signals
 from scrapy.exceptions import DropItem
 from twisted.internet import task
 
+from crawler.accounting import DROPPED, FAILED, reason_key
 from crawler.items import ArticleItem, PageItem
 from pipelines.bisect import describe
+from pipelines.disk import is_disk_full, stop_crawl
 from pipelines.storage import Storage, StoreEntry, UrlMark
 
 if TYPE_CHECKING:
@@ -39,6 +41,11 @@ def article_row(item: ArticleItem, run_id: int | None) -> dict[str, Any]:
     return row
 
 
+# Drops that are failures: the URL is marked failed and tried again in later runs, up to
+# PROVNEWS_MAX_ATTEMPTS (a parser bug may be fixed; a page that is not an article will not change).
+FAILURE_DROPS = ("extract_error", "extract_crashed")
+
+
 def drop_reason(exc: BaseException) -> str:
     """The reason code of a DropItem message ('text_too_short: http://…' → 'text_too_short')."""
     return str(exc).split(":", 1)[0].strip().replace(" ", "_") or "unknown"
@@ -56,6 +63,7 @@ class StorePipeline:
         self.batch: list[ArticleItem] = []
         self.storage: Storage | None = None
         self.loop: task.LoopingCall | None = None
+        self.disk_full = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -67,6 +75,7 @@ class StorePipeline:
             settings.getfloat("PROVNEWS_STORE_FLUSH_SECONDS", 5.0),
         )
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
         return pipeline
 
     def open_spider(self) -> None:
@@ -83,7 +92,9 @@ class StorePipeline:
             self.storage.close()
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, ArticleItem):
+        if isinstance(item, ArticleItem) and self.disk_full:
+            self._settle([item], FAILED, "disk_full")
+        elif isinstance(item, ArticleItem):
             self.batch.append(item)
             if len(self.batch) >= self.batch_size:
                 self.flush()
@@ -100,16 +111,36 @@ class StorePipeline:
         for item in batch:
             by_site.setdefault(item.site_id, []).append(item)
         for site_id, items in by_site.items():
+            if self.disk_full:
+                self._settle(items, FAILED, "disk_full")
+                continue
             # Articles and their "stored" URL states commit together: a crash before the commit leaves
             # the URLs "discovered", and the next run fetches them again.
             entries = [StoreEntry(article_row(item, run_id), self._marks(item)) for item in items]
             try:
                 outcome = self.storage.store_entries(entries)
             except Exception as exc:  # the database itself failed: the other sites may still be stored
+                if is_disk_full(exc):
+                    self._stop_disk_full(exc)
+                    self._settle(items, FAILED, "disk_full")
+                    continue
                 logger.error("%s: %d articles not stored, the database failed: %s", site_id, len(items), exc)
                 self._count_store_errors(site_id, len(items), describe(exc))
+                self._settle(items, FAILED, STORE_ERROR)
                 continue
             result = outcome.result
+            refused_ids = {id(r.entry) for r in outcome.refused}
+            not_stored = [
+                item for item, entry in zip(items, entries, strict=True) if id(entry) in refused_ids
+            ]
+            ledger = getattr(self.crawler.spider, "ledger", None)
+            if ledger is not None:
+                counts = {"new": result.new, "updated": result.updated, "unchanged": result.unchanged}
+                stored = [
+                    item for item, entry in zip(items, entries, strict=True) if id(entry) not in refused_ids
+                ]
+                ledger.settle_stored(site_id, [self._requested(item) for item in stored], counts)
+            self._settle(not_stored, FAILED, STORE_ERROR)
             for key, value in (
                 ("new", result.new),
                 ("updated", result.updated),
@@ -130,12 +161,31 @@ class StorePipeline:
         stats.inc_value(f"provnews/site/{site_id}/failed/{STORE_ERROR}", n)
         stats.set_value("provnews/store/last_error", error)
 
+    def _stop_disk_full(self, exc: BaseException) -> None:
+        """Nothing more can be stored: what was committed stays, the rest waits for the next run."""
+        self.disk_full = True
+        stop_crawl(self.crawler, exc)
+
+    def _requested(self, item: ArticleItem | PageItem) -> str:
+        """The URL the run set out to fetch for this item (its outcome's key)."""
+        requested = item.requested_url
+        if requested is None:  # an item from elsewhere: the redirect map knows
+            requested = getattr(self.crawler.spider, "redirected", {}).get(item.url, item.url)
+        return requested
+
+    def _settle(self, items: list[Any], outcome: str, reason: str) -> None:
+        ledger = getattr(self.crawler.spider, "ledger", None)
+        if ledger is not None:
+            for item in items:
+                if isinstance(item, (ArticleItem, PageItem)):
+                    ledger.settle(self._requested(item), outcome, reason)
+
     def _marks(
         self, item: ArticleItem | PageItem, status: str = "stored", reason: str | None = None
     ) -> list[UrlMark]:
         """URL states for an item: its own URL, and the URL that was requested when it was redirected."""
         spider = self.crawler.spider
-        requested = getattr(spider, "redirected", {}).get(item.url, item.url)
+        requested = self._requested(item)
         lastmods = getattr(spider, "lastmods", {})
         extra = item.extra.get("lastmod") if isinstance(item, ArticleItem) else item.lastmod
         lastmod = lastmods.get(requested) or lastmods.get(item.url) or extra
@@ -146,11 +196,27 @@ class StorePipeline:
         reason = drop_reason(exception)
         stats = self.crawler.stats
         assert stats is not None
-        stats.inc_value(f"provnews/dropped/{reason}")
+        failed = reason in FAILURE_DROPS
+        stats.inc_value(f"provnews/errors/{reason}" if failed else f"provnews/dropped/{reason}")
+        self._settle([item], FAILED if failed else DROPPED, reason)
         if (
             isinstance(item, (PageItem, ArticleItem))
             and self.storage is not None
             and isinstance(exception, DropItem)
+            and not self.disk_full
         ):
-            status = "stored" if reason == "duplicate" else "not_article"
-            self.storage.mark_urls(self._marks(item, status, str(exception)[:500]))
+            status = "failed" if failed else "stored" if reason == "duplicate" else "not_article"
+            try:
+                self.storage.mark_urls(self._marks(item, status, str(exception)[:500]))
+            except Exception as exc:
+                if not is_disk_full(exc):
+                    raise
+                self._stop_disk_full(exc)
+
+    def item_error(self, item: Any, response: Any, spider: Any = None, failure: Any = None) -> None:
+        """A component raised on an item (Scrapy logs the traceback): the URL failed, with attempts."""
+        exc = getattr(failure, "value", None)
+        reason = "disk_full" if exc is not None and is_disk_full(exc) else reason_key(type(exc).__name__)
+        self._settle([item], FAILED, reason)
+        if isinstance(item, (PageItem, ArticleItem)) and self.storage is not None and not self.disk_full:
+            self.storage.mark_urls(self._marks(item, "failed", f"{type(exc).__name__}: {exc}"[:500]))

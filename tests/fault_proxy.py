@@ -1,6 +1,7 @@
 """A small HTTP server on 127.0.0.1 in front of one replica site, injecting faults per path: a status
 with headers (503 + Retry-After, 5xx robots.txt...), a custom body, a delay (before a fault or before
-the real page), a truncated body.
+the real page), a truncated body, or an answer held back until the test releases it (to keep a crawl
+busy in a known state).
 
 Everything else is forwarded to the replica (conditional request headers included), with the replica's
 base URL rewritten to the proxy's in bodies (gzip sitemaps too), so the crawler only ever sees the
@@ -29,7 +30,9 @@ class Fault:
     delay: float = 0.0  # seconds before answering
     truncate: bool = False  # announce the full length, send half of the real page, hang up
     forward: bool = False  # after the delay, answer with the real page (a slow site)
+    hold: threading.Event | None = None  # answer (normally) only once this is set
     hits: int = 0
+    held: int = 0  # requests waiting on `hold` right now
 
 
 @dataclass
@@ -122,6 +125,13 @@ class _Handler(BaseHTTPRequestHandler):
         fault = proxy._fault_for(self.path)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
+        if fault is not None and fault.hold is not None:
+            with proxy.lock:
+                fault.held += 1
+            fault.hold.wait(300)
+            with proxy.lock:
+                fault.held -= 1
+            fault = None  # then answered from upstream
         if fault is not None and not fault.truncate and not fault.forward:
             proxy._record(self.path, fault.status, self.headers)
             self.send_response(fault.status)

@@ -5,8 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import func, select
+
+from crawler.accounting import CLASSES, totals
+from pipelines.db import Article
+from pipelines.storage import Storage
 from tests.paths import REPO
 
 BIN = Path(sys.executable).parent
@@ -44,3 +52,53 @@ def run(
         timeout=timeout,
         check=False,
     )
+
+
+def assert_run_balances(db_url: str, run_id: int | None = None) -> dict[str, Any]:
+    """The run's accounts balance (the newest run when no id is given) and agree with each other and
+    with the database; returns the run row.
+
+    - every site of the run has an account and a verdict, and met = stored + dropped + failed + pending;
+    - the run's totals are the sum of its sites', and its stored counts are its article counts;
+    - the run's outcome follows from the verdicts: finished only when every site is ok;
+    - the articles whose row the run wrote (they name the run) are its new and updated ones."""
+    with Storage.open(db_url) as storage:
+        run = storage.get_run(run_id) if run_id is not None else storage.runs(limit=1)[0]
+        assert run is not None, f"no run {run_id}"
+        with storage.engine.connect() as conn:
+            created = conn.execute(
+                select(func.count()).select_from(Article).where(Article.run_id == run["id"])
+            ).scalar_one()
+    stats = run["stats"]
+    accounts = stats["sites"]
+    assert set(accounts) == set(run["sites"]), (accounts.keys(), run["sites"])
+    for site_id, account in accounts.items():
+        t = totals(account)
+        assert t["met"] == sum(t[cls] for cls in CLASSES), (site_id, account)
+        assert account["status"] in ("ok", "failed") and (account["status"] == "ok") == (
+            account["reason"] is None
+        ), account
+    assert stats["outcomes"] == {
+        key: sum(totals(a)[key] for a in accounts.values()) for key in ("met", *CLASSES)
+    }
+    new = sum(a["stored"].get("new", 0) for a in accounts.values())
+    updated = sum(a["stored"].get("updated", 0) for a in accounts.values())
+    assert (new, updated) == (stats["articles_new"], stats["articles_updated"]), stats
+    assert created == new + updated, (created, new, updated)
+    statuses = {a["status"] for a in accounts.values()}
+    if run["outcome"] == "finished":
+        assert statuses <= {"ok"}, accounts
+    elif run["outcome"] == "partial":
+        assert statuses == {"ok", "failed"}, accounts
+    return run
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 120, what: str = "the condition") -> None:
+    """Poll until `predicate()` is true: tests wait for observable states, not for fixed times (the
+    timeout only guards against a hang)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")

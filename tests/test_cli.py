@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from crawler.cli import cli
 from crawler.replica import ReplicaServer
 from pipelines.storage import Storage
-from tests.helpers import run
+from tests.helpers import assert_run_balances, run
 from tests.paths import shared_file
 from tests.test_encoding import to_cp1258
 
@@ -249,7 +249,8 @@ def test_crawl_passes_settings_through(replica: ReplicaServer, tmp_path: Path) -
         ]
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "'text_too_short': 6" in result.stdout
+    assert "  dropped:           robots_denied 1, text_too_short 6\n" in result.stdout
+    assert_run_balances(db)
     with Storage.open(db) as storage:
         assert storage.count_articles() == 0
         assert storage.runs()[0]["stats"]["dropped"] == {"text_too_short": 6}

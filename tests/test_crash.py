@@ -8,7 +8,6 @@ import os
 import random
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from sqlalchemy import func, select
 from crawler.replica import ReplicaServer
 from pipelines.db import Article, SiteLockRow, UrlState
 from pipelines.storage import Storage
-from tests.helpers import BIN, run
+from tests.helpers import BIN, assert_run_balances, run, wait_for
 from tests.paths import REPO
 
 ARTICLE_PATH = r"-(post|a)\d+\.html$"
@@ -64,14 +63,42 @@ def start(db: str, sites_file: Path) -> subprocess.Popen[str]:
     )
 
 
+def run_started(db: str, pid: int) -> bool:
+    """Whether the process has recorded its run (the crawl has started: discovery is under way)."""
+    with Storage.open(db) as storage:
+        return any(r["pid"] == pid and r["outcome"] == "running" for r in storage.runs(limit=3))
+
+
+def discovered(db: str) -> int:
+    with Storage.open(db) as storage, storage.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(UrlState)).scalar_one())
+
+
+def article_count(db: str) -> int:
+    with Storage.open(db) as storage:
+        return storage.count_articles()
+
+
 def test_repeated_kill_9_loses_nothing_and_duplicates_nothing(replica: ReplicaServer, tmp_path: Path) -> None:
     sites_file = slow_registry(replica, tmp_path / "sites.toml")
     db = f"sqlite:///{tmp_path / 'crash.sqlite3'}"
+    Storage.open(db).close()
     rng = random.Random(20251)
     progress = []
-    for _ in range(4):
+    for kill in range(4):
         proc = start(db, sites_file)
-        time.sleep(rng.uniform(1.8, 5.5))  # the interpreter and Scrapy take 1.5 s to start; the crawl ~5 s
+        before = article_count(db)
+        # Kills land in every phase, each when the crawl is seen in it (not after a guessed time):
+        # just started, URLs discovered, then while articles are being stored.
+        if kill == 0:
+            wait_for(lambda pid=proc.pid: run_started(db, pid), what="the run row")
+        elif kill == 1:
+            wait_for(lambda: discovered(db) >= 20, what="20 URLs discovered")
+        else:
+            more = rng.randint(1, 8)
+            target = before + more
+            wait_for(lambda target=target: article_count(db) >= target, what=f"{more} more articles stored")
+        assert proc.poll() is None, "the crawl ended before it could be killed"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)  # reaped, as cron or systemd would: its pid is gone
         assert proc.returncode == -signal.SIGKILL
@@ -79,6 +106,8 @@ def test_repeated_kill_9_loses_nothing_and_duplicates_nothing(replica: ReplicaSe
             progress.append(storage.count_articles())
     final = run(["provnews", *crawl_command(db, sites_file)[1:]])
     assert final.returncode == 0, final.stderr[-3000:]
+    # after the kills, the next run's accounts balance: what the killed runs left is met and settled
+    assert assert_run_balances(db)["stats"]["outcomes"]["met"] > 0
 
     truth = replica.ground_truth()
     with Storage.open(db) as storage:
@@ -113,19 +142,18 @@ def test_sigterm_finishes_in_flight_items_and_records_interrupted(
 ) -> None:
     sites_file = slow_registry(replica, tmp_path / "sites.toml", delay=0.15)
     db = f"sqlite:///{tmp_path / 'term.sqlite3'}"
+    Storage.open(db).close()
     proc = start(db, sites_file)
-    deadline = time.monotonic() + 60
     # wait until articles are being fetched (some stored), then ask it to stop
-    while time.monotonic() < deadline:
-        time.sleep(0.3)
-        with Storage.open(db) as storage:
-            if storage.count_articles() >= 4:
-                break
+    wait_for(lambda: article_count(db) >= 4, what="4 articles stored")
     served = {site: len(replica.request_log(site)) for site in replica.site_ids}
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 1, err[-3000:]
+    assert proc.returncode == 5, err[-3000:]  # interrupted
     assert "finish reason:     shutdown" in out
+    # the URLs it had not taken up are pending ("stopped"), and the accounts balance
+    interrupted = assert_run_balances(db)
+    assert interrupted["stats"]["outcomes"]["pending"] > 0
     # Only the transfers under way were finished: the requests queued behind each site's delay (up to
     # CONCURRENT_REQUESTS of them) were left for the next run, not fetched first.
     late = {site: len(replica.request_log(site)) - served[site] for site in replica.site_ids}
@@ -145,6 +173,7 @@ def test_sigterm_finishes_in_flight_items_and_records_interrupted(
     replica.clear_log()
     again = run(["provnews", *crawl_command(db, sites_file)[1:]])
     assert again.returncode == 0, again.stderr[-3000:]
+    assert_run_balances(db)
     with Storage.open(db) as storage:
         assert storage.count_articles() == 80
     stored_paths = {url.split("/", 3)[-1] for url, status in states.items() if status == "stored"}

@@ -11,7 +11,7 @@ import pytest
 
 from crawler.replica import ReplicaServer
 from pipelines.storage import Storage
-from tests.helpers import run
+from tests.helpers import assert_run_balances, run
 
 COMPARED = (
     "canonical_url",
@@ -67,6 +67,18 @@ def test_first_crawl_succeeds(crawled: dict) -> None:
     result = crawled["first"]
     assert result.returncode == 0, result.stderr[-3000:]
     assert "articles new:      30" in result.stdout
+    run_row = assert_run_balances(crawled["db"], 1)
+    assert run_row["outcome"] == "finished"
+    # each site: its 10 articles stored, the page robots.txt disallows dropped, nothing else
+    for site_id, account in run_row["stats"]["sites"].items():
+        assert (account["met"], account["stored"], account["dropped"]) == (
+            11,
+            {"new": 10},
+            {"robots_denied": 1},
+        ), site_id
+        assert account["failed"] == account["pending"] == {} and account["status"] == "ok"
+        line = next(x for x in result.stdout.splitlines() if x.split()[:1] == [site_id])
+        assert line.split() == [site_id, "11", "=", "10", "+", "1", "+", "0", "+", "0", "ok"]
 
 
 def test_every_article_stored_exactly_once_and_equal_to_ground_truth(
@@ -125,6 +137,7 @@ def test_second_crawl_adds_nothing_and_fetches_no_article_page(crawled: dict, re
         assert [r["outcome"] for r in runs] == ["finished", "finished"]
         assert runs[0]["stats"]["articles_new"] == 0
         assert runs[1]["stats"]["articles_new"] == 30
+    assert assert_run_balances(crawled["db"], 2)["outcome"] == "finished"
 
 
 def test_scrapy_crawl_news_works_from_the_repository_root(replica: ReplicaServer, tmp_path: Path) -> None:
@@ -138,6 +151,7 @@ def test_scrapy_crawl_news_works_from_the_repository_root(replica: ReplicaServer
     assert result.returncode == 0, result.stderr[-3000:]
     with Storage.open(db) as storage:
         assert dict(storage.article_counts_by_site()) == {"baocantho": 10}
+    assert assert_run_balances(db)["outcome"] == "finished"
 
 
 def test_max_articles_limits_new_articles_per_site(replica: ReplicaServer, tmp_path: Path) -> None:
@@ -150,3 +164,6 @@ def test_max_articles_limits_new_articles_per_site(replica: ReplicaServer, tmp_p
     assert result.returncode == 0, result.stderr[-3000:]
     with Storage.open(db) as storage:
         assert dict(storage.article_counts_by_site()) == {"baogialai": 3}
+    account = assert_run_balances(db)["stats"]["sites"]["baogialai"]
+    # the articles over the limit are met and left for the next run, not lost from the accounts
+    assert account["stored"] == {"new": 3} and account["pending"]["limit_reached"] >= 7, account

@@ -17,7 +17,7 @@ from crawler.replica import ReplicaServer
 from pipelines.db import UrlState
 from pipelines.storage import Storage
 from tests.fault_proxy import Fault, FaultProxy
-from tests.helpers import run
+from tests.helpers import assert_run_balances, run
 
 SITE = "baogialai"
 ARTICLE = r"-post\d+\.html$"
@@ -60,7 +60,13 @@ def registry(replica: ReplicaServer, proxy: FaultProxy, tmp_path: Path, *, feeds
 def crawl(db: str, sites_file: Path, *settings: str) -> tuple[int, str, str]:
     extra = [item for pair in (("-s", s) for s in settings) for item in pair]
     result = run(["provnews", "--db", db, "crawl", "--sites-file", str(sites_file), *FAST, *extra])
+    assert_run_balances(db)  # whatever the faults, every URL met ends in a counted outcome
     return result.returncode, result.stdout, result.stderr
+
+
+def last_run(db: str) -> dict:
+    with Storage.open(db) as storage:
+        return storage.runs(limit=1)[0]
 
 
 def paths(replica: ReplicaServer) -> list[str]:
@@ -99,7 +105,12 @@ def test_robots_5xx_means_disallow_all_for_now(
     sites_file = registry(replica, proxy, tmp_path)
     db = f"sqlite:///{tmp_path / 'r503.sqlite3'}"
     code, _out, err = crawl(db, sites_file)
-    assert code == 0, err[-3000:]
+    # the run failed, and says why in one line
+    assert code == 1, err[-3000:]
+    assert err.splitlines() == [err.splitlines()[0]] and (
+        "baogialai: failed: robots.txt unreachable (HTTP 503)" in err
+    ), err
+    assert last_run(db)["outcome"] == "failed"
     assert [h.path for h in proxy.log if h.path != "/robots.txt"] == []  # nothing else was asked for
     assert len(proxy.hits(r"^/robots\.txt$")) == 3  # the first answer and RETRY_TIMES retries
     assert stored_paths(db) == set()
@@ -116,7 +127,8 @@ def test_unreachable_robots_means_disallow_all(
     proxy.add(Fault(r"^/robots\.txt$", 200, delay=2.5, body=b"User-agent: *\nAllow: /\n"))
     db = f"sqlite:///{tmp_path / 'rto.sqlite3'}"
     code, _out, err = crawl(db, registry(replica, proxy, tmp_path), "DOWNLOAD_TIMEOUT=1", "RETRY_TIMES=0")
-    assert code == 0, err[-3000:]
+    assert code == 1, err[-3000:]
+    assert "baogialai: failed: unreachable: timed out" in err and "Traceback" not in err, err
     assert [h.path for h in proxy.log if h.path != "/robots.txt"] == []
     assert stored_paths(db) == set()
 
@@ -186,8 +198,12 @@ def test_too_long_retry_after_leaves_the_url_for_a_later_run(
     code, out, err = crawl(db, sites_file, "PROVNEWS_RETRY_AFTER_MAX=1")
     assert code == 0, err[-3000:]
     assert len(proxy.hits("^" + re.escape(target) + "$")) == 1  # not retried in this run
-    assert states(db)[target] == ("failed", 1, "http_429")
+    # left for a later run, as it was: no attempt spent, and the run record says so
+    assert states(db)[target] == ("discovered", 0, None)
     assert target not in stored_paths(db)
+    stats = last_run(db)["stats"]
+    assert (stats["retry_after"], stats["retry_after_left"]) == (0, 1)
+    assert stats["sites"][SITE]["pending"] == {"retry_after": 1}
     code, out, err = crawl(db, sites_file)
     assert code == 0, err[-3000:]
     assert "resumed:           1" in out

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +17,8 @@ from crawler.replica import ReplicaServer
 from pipelines.db import CrawlRun, SiteLockRow
 from pipelines.locks import HOSTNAME
 from pipelines.storage import Storage
-from tests.helpers import BIN, run
+from tests.fault_proxy import Fault, FaultProxy
+from tests.helpers import BIN, assert_run_balances, run, wait_for
 from tests.paths import REPO
 
 
@@ -74,7 +75,8 @@ def test_runs_list_show_and_health(replica: ReplicaServer, tmp_path: Path) -> No
         "new",
         "upd",
         "drop",
-        "err",
+        "fail",
+        "pend",
         "sites",
     ]
     cells = [row.split() for row in rows]
@@ -88,6 +90,20 @@ def test_runs_list_show_and_health(replica: ReplicaServer, tmp_path: Path) -> No
     assert "run 1: finished" in shown.stdout
     assert "articles:  4 new, 0 updated" in shown.stdout
     assert "urls:      robots_denied 1" in shown.stdout  # the page robots.txt keeps us from
+    # one source of truth: the crawl's summary and `runs show` print the same robots.txt count
+    summary_robots = next(x for x in first.stdout.splitlines() if "robots.txt:" in x).split(":", 1)[1]
+    shown_robots = next(x for x in shown.stdout.splitlines() if "robots:" in x).split(":", 1)[1]
+    assert (
+        summary_robots.strip()
+        == shown_robots.strip()
+        == ("1 denied by its rules, 0 not asked (robots.txt unreachable)")
+    )
+    balance = [x.split() for x in shown.stdout.splitlines() if x.split()[:1] == ["baogialai"]][-1]
+    assert balance == ["baogialai", "5", "=", "4", "+", "1", "+", "0", "+", "0", "ok"]
+    # drop, fail, pend: the page robots.txt disallows is checked again on each run (it may change)
+    assert [c[8:11] for c in cells] == [["1", "0", "0"], ["1", "0", "0"]]
+    for run_id in (1, 2):
+        assert_run_balances(db, run_id)
     second_run = json.loads(provnews(db, "runs", "--json", "--limit", "1").stdout)
     assert second_run["id"] == 2 and second_run["stats"]["not_modified"] > 0
     assert second_run["stats"]["sites"]["baogialai"]["new"] == 0
@@ -116,34 +132,41 @@ def test_runs_list_show_and_health(replica: ReplicaServer, tmp_path: Path) -> No
     )
 
 
-def wait_for(predicate: object, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out")
-
-
 def lock_count(db: str) -> int:
     with Storage.open(db) as storage, storage.engine.connect() as conn:
         return int(conn.execute(select(func.count()).select_from(SiteLockRow)).scalar_one())
 
 
 def test_a_site_is_crawled_by_one_run_at_a_time(replica: ReplicaServer, tmp_path: Path) -> None:
-    slow = registry(replica, tmp_path / "slow.toml", delay=0.4)
+    # The first crawl's article pages are held back by a proxy until the test has made its checks:
+    # it holds its lock in a known state, however slow or fast the machine.
+    release = threading.Event()
+    proxy = FaultProxy(replica.base_url("baogialai"))
+    held = proxy.add(Fault(r"-post\d+\.html$", hold=release))
+    held_registry = tmp_path / "held.toml"
+    held_registry.write_text(
+        registry(replica, tmp_path / "direct.toml")
+        .read_text()
+        .replace(replica.base_url("baogialai"), proxy.base_url),
+        encoding="utf-8",
+    )
     db = f"sqlite:///{tmp_path / 'lock.sqlite3'}"
     Storage.open(db).close()
+    proxy.__enter__()
     holder = subprocess.Popen(
-        [str(BIN / "provnews"), "--db", db, "crawl", "baogialai", "--sites-file", str(slow)],
+        [
+            *(str(BIN / "provnews"), "--db", db, "crawl", "baogialai"),
+            *("--sites-file", str(held_registry), "-s", "DOWNLOAD_TIMEOUT=300"),
+        ],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "PROVNEWS_PROGRESS": "0"},
     )
+    slow = registry(replica, tmp_path / "slow.toml")
     try:
-        wait_for(lambda: lock_count(db) == 1)
+        wait_for(lambda: lock_count(db) == 1 and held.held > 0, timeout=120)
         refused = provnews(db, "crawl", "baogialai", "--sites-file", str(slow))
         assert refused.returncode == 3
         assert "not started" in refused.stderr and f"pid {holder.pid} on {HOSTNAME}" in refused.stderr
@@ -153,11 +176,15 @@ def test_a_site_is_crawled_by_one_run_at_a_time(replica: ReplicaServer, tmp_path
         assert partly.returncode == 0, partly.stderr[-3000:]
         assert f"baogialai: skipped, another crawl holds it (run 1, pid {holder.pid}" in partly.stderr
         assert "crawled 1 site(s): baocantho" in partly.stdout
+        assert holder.poll() is None and lock_count(db) == 1  # still held, still waiting
+        release.set()
         _out, err = holder.communicate(timeout=120)
     finally:
+        release.set()
         if holder.poll() is None:
             holder.kill()
             holder.wait()
+        proxy.__exit__()
     assert holder.returncode == 0, err[-3000:]
     assert lock_count(db) == 0
     with Storage.open(db) as storage:
@@ -165,6 +192,8 @@ def test_a_site_is_crawled_by_one_run_at_a_time(replica: ReplicaServer, tmp_path
         runs = storage.runs()
     assert sorted(r["sites"][0] for r in runs) == ["baocantho", "baogialai"]  # the refused run left no row
     assert next(r for r in runs if r["sites"] == ["baocantho"])["stats"]["sites_skipped_locked"] == 1
+    for run_row in runs:
+        assert_run_balances(db, run_row["id"])
 
 
 def test_a_lock_and_a_run_left_by_a_dead_process_are_taken_over(
@@ -183,6 +212,7 @@ def test_a_lock_and_a_run_left_by_a_dead_process_are_taken_over(
     result = provnews(db, "crawl", "baocantho", "--sites-file", str(sites_file))
     assert result.returncode == 0, result.stderr[-3000:]
     assert "took over the lock left by a run that is gone" in result.stderr
+    assert_run_balances(db)
     assert lock_count(db) == 0
     listed = provnews(db, "runs").stdout.splitlines()
     assert listed[1].split()[4] == "finished" and listed[2].split()[4] == "crashed"

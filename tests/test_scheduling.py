@@ -9,6 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from crawler.cli.crawl import EXIT_STATUS, LOCKED_EXIT
 from tests.paths import REPO
 
 DOCS = REPO / "docs" / "scheduling"
@@ -86,3 +87,11 @@ def test_crontab_lines_are_valid() -> None:
         assert ".venv/bin/provnews" in command
     assert lines[0].split(None, 5)[5].endswith("provnews crawl")
     assert " health " in lines[1]
+
+
+def test_the_service_counts_the_right_exit_statuses_as_success(tmp_path: Path) -> None:
+    """Locked (3) and stopped (5) are not failures; failed (1) and partial (4) are: systemd reports them."""
+    service = parse_unit(units(tmp_path)[0])
+    success = {int(code) for code in service["Service"]["SuccessExitStatus"].split()}
+    assert success == {LOCKED_EXIT, EXIT_STATUS["interrupted"]}
+    assert not success & {EXIT_STATUS["failed"], EXIT_STATUS["partial"]}

@@ -28,7 +28,7 @@ from pipelines.bisect import caused_by_rows
 from pipelines.db import UrlState
 from pipelines.storage import Storage, StoreEntry, UrlMark
 from pipelines.store import StorePipeline
-from tests.helpers import run
+from tests.helpers import assert_run_balances, run
 from tests.test_storage_generated import incompressible
 
 # The a-id family's date source: 53 characters, longer than the old VARCHAR(32).
@@ -211,3 +211,45 @@ def test_a_locked_database_is_not_bisected(tmp_path: Path, make_article: Callabl
             holder.rollback()
             holder.close()
         assert storage.count_articles() == 0
+
+
+def refuse_url(db_url: str, url: str) -> None:
+    """A trigger that makes the database refuse this one article, as a data error, on either engine."""
+    with Storage.open(db_url) as storage, storage.engine.begin() as conn:
+        if storage.engine.dialect.name == "sqlite":
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse_one BEFORE INSERT ON articles "
+                f"WHEN NEW.url = '{url}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            )
+            return
+        conn.exec_driver_sql(
+            "CREATE FUNCTION refuse_one() RETURNS trigger AS $$ BEGIN "
+            f"IF NEW.url = '{url}' THEN RAISE EXCEPTION 'refused by the test' USING ERRCODE = 'check_violation'; "
+            "END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+        )
+        conn.exec_driver_sql(
+            "CREATE TRIGGER refuse_one BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION refuse_one()"
+        )
+
+
+def test_a_crawl_with_a_refused_article_stores_the_rest_and_fails_the_site(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The refused article is the site's failure (storage errors), its URL failed with the database's
+    message, every other article stored, and the run's accounts balance."""
+    with ReplicaServer(sites=["baocantho"], articles_per_site=10, seed=12) as replica:
+        refused = sorted(replica.ground_truth("baocantho"))[3]
+        refuse_url(db_url, refused)
+        sites_file = tmp_path / "sites.toml"
+        sites_file.write_text(replica.sites_toml(), encoding="utf-8")
+        result = run(["provnews", "--db", db_url, "crawl", "--sites-file", str(sites_file)])
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "baocantho: failed: storage errors" in result.stderr
+    record = assert_run_balances(db_url)
+    assert record["outcome"] == "failed"
+    account = record["stats"]["sites"]["baocantho"]
+    assert account["failed"] == {"store_error": 1}
+    assert sum(account["stored"].values()) == 9
+    with Storage.open(db_url) as storage:
+        assert storage.count_articles() == 9
+        assert "refused by the test" in (url_reason(storage, refused) or "")

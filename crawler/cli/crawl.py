@@ -5,14 +5,20 @@ from __future__ import annotations
 import shlex
 import sys
 from datetime import datetime
+from typing import Any
 
 import click
 
 from crawler.cli.common import db_url, open_storage
+from crawler.cli.runs import balance_lines, outcome_lines, robots_line
+from crawler.extensions.run_recorder import run_summary
 from crawler.registry import RegistryError, load_sites
 from crawler.runner import run_crawl
 from crawler.spiders.news import select_sites
+from pipelines.storage import Storage
 
+# Exit statuses, for cron and systemd (README, docs/scheduling).
+EXIT_STATUS = {"finished": 0, "failed": 1, "partial": 4, "interrupted": 5}
 LOCKED_EXIT = 3  # every site asked for is locked by another run
 
 
@@ -53,8 +59,9 @@ def crawl(
 ) -> None:
     """Crawl SITES (ids from the registry; all active sites when none are given) into the database.
 
-    Exit status: 0 when the run finished, 1 when it failed or was interrupted, 3 when every site
-    asked for is being crawled by another run (its lock is named)."""
+    Exit status: 0 when the run finished (every site ok), 1 when it failed (no site ok, or disk full),
+    4 when it was partial (some sites failed), 5 when it was interrupted (SIGTERM, Ctrl-C), 3 when
+    every site asked for is being crawled by another run (its lock is named)."""
     if until and not since:
         raise click.UsageError("--until needs --since")
     if since and until and until < since:
@@ -87,28 +94,38 @@ def crawl(
         holders = "; ".join(f"{site} by {holder}" for site, holder in held.items())
         click.echo(f"provnews crawl: not started: every site asked for is being crawled: {holders}", err=True)
         ctx.exit(LOCKED_EXIT)
-    click.echo(crawl_summary(stats, [s.id for s in chosen if s.id not in held]))
-    if stats.get("finish_reason") not in ("finished", "closespider_itemcount"):
-        ctx.exit(1)
+    site_ids = [s.id for s in chosen if s.id not in held]
+    summary = recorded_summary(db_url(ctx), stats, site_ids)
+    click.echo(crawl_summary(summary, site_ids, stats.get("provnews/run_id")))
+    ctx.exit(EXIT_STATUS.get(str(summary.get("outcome")), 1))
 
 
-def crawl_summary(stats: dict[str, object], site_ids: list[str]) -> str:
-    def get(key: str) -> int:
-        value = stats.get(key, 0)
-        return value if isinstance(value, int) else 0
+def recorded_summary(url: str, stats: dict[str, Any], site_ids: list[str]) -> dict[str, Any]:
+    """The run's counters as its run row keeps them (what `provnews runs` shows), or, when no row was
+    written (run recording off), the same summary computed from the stats."""
+    run_id = stats.get("provnews/run_id")
+    if run_id is not None:
+        with Storage.open(url) as storage:
+            run = storage.get_run(int(run_id))
+        if run is not None and run.get("stats"):
+            return {**run["stats"], "outcome": run["outcome"]}
+    return run_summary(stats, site_ids)
 
-    dropped = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("provnews/dropped/")}
+
+def crawl_summary(s: dict[str, Any], site_ids: list[str], run_id: object = None) -> str:
     lines = [
         f"crawled {len(site_ids)} site(s): {', '.join(site_ids)}",
-        f"  run id:            {stats.get('provnews/run_id', '-')}",
-        f"  pages fetched:     {get('downloader/response_count')}",
-        f"  articles new:      {get('provnews/store/new')}",
-        f"  articles updated:  {get('provnews/store/updated')}",
-        f"  already stored:    {get('provnews/discovery/skipped_stored')} (not fetched again)",
-        f"  resumed:           {get('provnews/discovery/articles_pending')} (left by earlier runs)",
-        f"  unchanged sources: {get('provnews/conditional/not_modified')} (HTTP 304)",
-        f"  robots.txt denied: {get('robotstxt/forbidden')}",
-        f"  dropped:           {dropped or 0}",
-        f"  finish reason:     {stats.get('finish_reason')}",
+        f"  run id:            {run_id if run_id is not None else '-'}",
+        f"  outcome:           {s.get('outcome')}" + (f" ({s['failure']})" if s.get("failure") else ""),
+        f"  pages fetched:     {s.get('pages_fetched', 0)}",
+        f"  articles new:      {s.get('articles_new', 0)}",
+        f"  articles updated:  {s.get('articles_updated', 0)}",
+        f"  already stored:    {s.get('already_stored', 0)} (not fetched again)",
+        f"  resumed:           {s.get('pending_resumed', 0)} (left by earlier runs)",
+        f"  unchanged sources: {s.get('not_modified', 0)} (HTTP 304)",
+        f"  robots.txt:        {robots_line(s)}",
+        *outcome_lines(s, 19),
+        f"  finish reason:     {s.get('finish_reason')}",
+        *balance_lines(s),
     ]
     return "\n".join(lines)

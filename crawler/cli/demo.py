@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from crawler.cli.crawl import crawl_summary
+from crawler.cli.crawl import crawl_summary, recorded_summary
 from crawler.replica import ReplicaServer
 from crawler.runner import run_crawl
 from pipelines.folding import fold_for_search
@@ -66,7 +66,8 @@ def demo(articles: int, db_file: Path) -> None:
         settings = {"PROVNEWS_DB_URL": db_url, "PROVNEWS_SITES_FILE": str(sites_file), "LOG_LEVEL": "WARNING"}
         settings["PROVNEWS_RUN_COMMAND"] = "provnews demo"
         stats = run_crawl(sites_file=str(sites_file), settings=settings)
-    click.echo(crawl_summary(stats, replica.site_ids))
+    summary = recorded_summary(db_url, stats, replica.site_ids)
+    click.echo(crawl_summary(summary, replica.site_ids, stats.get("provnews/run_id")))
     storage = Storage.open(db_url)
     try:
         exact, problems = compare_with_truth(storage, truth)

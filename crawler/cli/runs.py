@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from crawler.accounting import CLASSES, balances, totals
 from crawler.cli.common import open_storage
 
 
@@ -35,6 +36,55 @@ def _total(mapping: Any) -> int:
     return sum(v for v in (mapping or {}).values() if isinstance(v, int))
 
 
+def robots_line(s: dict[str, Any]) -> str:
+    """robots.txt in one line, the same in the crawl summary and `runs show`."""
+    unreachable = s.get("robots_unreachable_denied", 0)
+    return (
+        f"{s.get('robots_denied', 0)} denied by its rules, {unreachable} not asked (robots.txt unreachable)"
+    )
+
+
+def balance_lines(s: dict[str, Any]) -> list[str]:
+    """Per site: met = stored + dropped + failed + pending, the verdict, and the reasons."""
+    per_site = s.get("sites") or {}
+    if not any("met" in a for a in per_site.values()):  # a run recorded before the accounts existed
+        return []
+    lines = [
+        f"  {'site':<20} {'met':>5} = {'stored':>6} + {'dropped':>7} + {'failed':>6} + {'pending':>7}  status"
+    ]
+    for site_id, account in sorted(per_site.items()):
+        t = totals(account)
+        status = account.get("status", "-")
+        if account.get("reason"):
+            status += f": {account['reason']}"
+        if not balances(account):
+            status += f" (does not balance: {t['met'] - sum(t[c] for c in CLASSES)} URLs unaccounted for)"
+        lines.append(
+            f"  {site_id:<20} {t['met']:>5} = {t['stored']:>6} + {t['dropped']:>7} + {t['failed']:>6} + "
+            f"{t['pending']:>7}  {status}"
+        )
+        parts = [f"{cls}: {_kv(account.get(cls))}" for cls in CLASSES if account.get(cls)]
+        sources = account.get("sources") or {}
+        failed_sources = sources.get("failed") or {}
+        parts.append(
+            f"sources: {sources.get('ok', 0)} ok"
+            + (f", failed: {_kv(failed_sources)}" if failed_sources else "")
+        )
+        lines.append("  " + " " * 21 + "; ".join(parts))
+    return lines
+
+
+def outcome_lines(s: dict[str, Any], width: int) -> list[str]:
+    """Article URLs by outcome and reason, all sites together (the crawl summary and `runs show`)."""
+    reasons = s.get("outcome_reasons") or {}
+    return [f"  {cls + ':':<{width}}{_kv(reasons.get(cls))}" for cls in CLASSES]
+
+
+def run_totals(s: dict[str, Any]) -> dict[str, int]:
+    """The run's met/stored/dropped/failed/pending (zeros for a run recorded before the accounts)."""
+    return totals(s.get("outcomes") or {})
+
+
 @click.group(invoke_without_command=True)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1), help="How many runs.")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
@@ -54,7 +104,7 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
         return
     click.echo(
         f"{'id':>5}  {'started (+07:00)':<19}  {'took':>7}  {'outcome':<11}  {'pages':>6}  {'new':>5}  "
-        f"{'upd':>4}  {'drop':>4}  {'err':>4}  sites"
+        f"{'upd':>4}  {'drop':>4}  {'fail':>4}  {'pend':>4}  sites"
     )
     for run in rows:
         s = run.get("stats") or {}
@@ -62,8 +112,8 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
         click.echo(
             f"{run['id']:>5}  {run['started_at'][:19].replace('T', ' '):<19}  {duration(run):>7}  "
             f"{outcome_label(run):<11}  {s.get('pages_fetched', 0):>6}  {s.get('articles_new', 0):>5}  "
-            f"{s.get('articles_updated', 0):>4}  {_total(s.get('dropped')):>4}  "
-            f"{_total(s.get('errors')):>4}  "
+            f"{s.get('articles_updated', 0):>4}  {run_totals(s)['dropped']:>4}  "
+            f"{run_totals(s)['failed']:>4}  {run_totals(s)['pending']:>4}  "
             f"{sites if len(sites) <= 40 else sites[:37] + '...'}"
         )
 
@@ -99,12 +149,15 @@ def show(ctx: click.Context, run_id: int, as_json: bool) -> None:
         f"  articles:  {s.get('articles_new', 0)} new, {s.get('articles_updated', 0)} updated, "
         f"{s.get('articles_unchanged', 0)} unchanged, "
         f"{s.get('pending_resumed', 0)} resumed from earlier runs",
-        f"  dropped:   {_kv(s.get('dropped'))}",
-        f"  errors:    {_kv(s.get('errors'))}",
+        *outcome_lines(s, 11),
+        f"  errors:    {_kv(s.get('errors'))} (failed requests, discovery included)",
         f"  urls:      {_kv(s.get('urls'))}",
-        f"  robots:    {s.get('robots_denied', 0)} denied; "
-        f"Retry-After honoured {s.get('retry_after', 0)} times",
+        f"  robots:    {robots_line(s)}",
+        f"  waits:     Retry-After honoured {s.get('retry_after', 0)} times; "
+        f"{s.get('retry_after_left', 0)} URLs left for a later run (asked to wait longer than a run waits)",
     ]
+    if s.get("failure"):
+        lines.append(f"  failure:   {s['failure']}")
     if s.get("note"):
         lines.append(f"  note:      {s['note']}")
     per_site = s.get("sites") or {}
@@ -115,6 +168,8 @@ def show(ctx: click.Context, run_id: int, as_json: bool) -> None:
                 f"  {site_id:<20} {c.get('pages', 0):>6} {c.get('new', 0):>5} {c.get('updated', 0):>7} "
                 f"{c.get('not_modified', 0):>4}"
             )
+        lines.append("  article URLs per site (met = stored + dropped + failed + pending):")
+        lines.extend(balance_lines(s))
     click.echo("\n".join(lines))
 
 

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
+from crawler.accounting import (
+    CLASSES,
+    PENDING,
+    pending_reason,
+    run_outcome,
+    site_account,
+    site_verdict,
+    totals,
+)
+from pipelines.disk import free_reserve, is_disk_full, make_reserve
 from pipelines.locks import HOSTNAME
 from pipelines.storage import Storage
 
@@ -24,9 +35,6 @@ if TYPE_CHECKING:
     from scrapy.spiders import Spider
 
 logger = logging.getLogger(__name__)
-
-# Scrapy's finish reasons mapped to the outcome a person reads in `provnews runs`.
-_OUTCOMES = {"finished": "finished", "closespider_itemcount": "finished", "shutdown": "interrupted"}
 
 
 class RunRecorder:
@@ -56,6 +64,7 @@ class RunRecorder:
         if getattr(spider, "lock_refused", False):  # every site is being crawled by another run
             return
         self.sites = [s.id for s in getattr(spider, "sites", [])]
+        make_reserve(self.db_url)  # room to record the run's end should the disk fill up
         with Storage.open(self.db_url) as storage:
             for run_id in storage.reap_stale_runs(self.stale_after):
                 logger.warning("run %s was left running by a process that is gone: marked crashed", run_id)
@@ -92,43 +101,83 @@ class RunRecorder:
             return
         stats = self.crawler.stats
         assert stats is not None
-        summary = run_summary(stats.get_stats(), self.sites)
-        summary["finish_reason"] = reason
+        ledger = getattr(spider, "ledger", None)
+        if ledger is not None:  # what is still open now was not taken up: left for the next run
+            ledger.settle_open(PENDING, pending_reason(reason))
+        summary = run_summary({**stats.get_stats(), "finish_reason": reason}, self.sites)
+        for site_id, account in summary["sites"].items():
+            if account["status"] != "ok":  # one line per site, however many requests failed
+                t = totals(account)
+                sources = account["sources"]
+                logger.warning(
+                    "%s: failed: %s (%d of %d discovery requests failed; article URLs: %d met, %d failed)",
+                    site_id,
+                    account["reason"],
+                    sum(sources["failed"].values()),
+                    sources["ok"] + sum(sources["failed"].values()),
+                    t["met"],
+                    t["failed"],
+                )
         with Storage.open(self.db_url) as storage:
-            storage.finish_run(self.run_id, _OUTCOMES.get(reason, "failed"), summary)
-        logger.info("Run %s %s: %s", self.run_id, reason, summary)
+            try:
+                storage.finish_run(self.run_id, summary["outcome"], summary)
+            except Exception as exc:
+                if not is_disk_full(exc) or not free_reserve(self.db_url):
+                    raise
+                # the disk is full: the reserve's room is enough for the run's record
+                storage.finish_run(self.run_id, summary["outcome"], summary)
+        logger.info("Run %s %s: %s", self.run_id, summary["outcome"], summary)
 
 
 def run_summary(stats: dict[str, Any], sites: list[str] | None = None) -> dict[str, Any]:
-    """The counts kept with a run: pages, new and updated articles, drops by reason, errors by kind,
-    and the same per site."""
+    """The counts kept with a run: pages, articles, drops by reason, errors by kind, and per site the
+    accounts of its article URLs (met = stored + dropped + failed + pending, see `crawler.accounting`)
+    with the verdict; `outcome` is the run's, from those verdicts and Scrapy's finish reason."""
     dropped = {k.split("/")[-1]: v for k, v in stats.items() if k.startswith("provnews/dropped/")}
-    # Requests that failed for good (after retries), by HTTP status or exception kind.
+    # Requests that failed for good (after retries), by reason (http_503, dns, timeout...).
     errors = {
         k.removeprefix("provnews/errors/"): v for k, v in stats.items() if k.startswith("provnews/errors/")
     }
     per_site = {}
     for site_id in sites or []:
         prefix = f"provnews/site/{site_id}/"
-        per_site[site_id] = {
-            name: stats.get(prefix + name, 0) for name in ("pages", "new", "updated", "not_modified")
-        }
+        account = {name: stats.get(prefix + name, 0) for name in ("pages", "new", "updated", "not_modified")}
+        account |= site_account(stats, site_id)
+        account["status"], account["reason"] = site_verdict(account)
+        per_site[site_id] = account
     urls = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("provnews/urls/")}
+    outcomes = {"met": sum(a["met"] for a in per_site.values())} | {
+        cls: sum(totals(a)[cls] for a in per_site.values()) for cls in CLASSES
+    }
+    by_reason: dict[str, Counter[str]] = {cls: Counter() for cls in CLASSES}
+    for account in per_site.values():
+        for cls in CLASSES:
+            by_reason[cls].update(account[cls])
+    failure = stats.get("provnews/failure")
+    finish_reason = stats.get("finish_reason")
     return {
+        "outcome": run_outcome(finish_reason, [a["status"] for a in per_site.values()], failure),
         "pages_fetched": stats.get("downloader/response_count", 0),
         "articles_new": stats.get("provnews/store/new", 0),
         "articles_updated": stats.get("provnews/store/updated", 0),
         "articles_unchanged": stats.get("provnews/store/unchanged", 0),
+        "already_stored": stats.get("provnews/discovery/skipped_stored", 0),
         "extraction_fallbacks": stats.get("provnews/extract/fallback", 0),
         "not_modified": stats.get("provnews/conditional/not_modified", 0),
         "pending_resumed": stats.get("provnews/discovery/articles_pending", 0),
-        "robots_denied": stats.get("robotstxt/forbidden", 0)
-        + stats.get("provnews/robots/denied_unreachable", 0),
+        "robots_denied": stats.get("robotstxt/forbidden", 0),
+        "robots_unreachable_denied": stats.get("provnews/robots/denied_unreachable", 0),
         "retry_after": sum(v for k, v in stats.items() if k.startswith("provnews/retry/retry_after/")),
+        "retry_after_left": sum(
+            v for k, v in stats.items() if k.startswith("provnews/retry/retry_after_too_long/")
+        ),
         "sites_skipped_locked": stats.get("provnews/lock/skipped", 0),
+        "outcomes": outcomes,
+        "outcome_reasons": {cls: dict(sorted(c.items())) for cls, c in by_reason.items()},
         "urls": urls,
         "dropped": dropped,
         "errors": errors,
         "sites": per_site,
-        "finish_reason": stats.get("finish_reason"),
+        "finish_reason": finish_reason,
+        "failure": failure,
     }

@@ -20,6 +20,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 from twisted.internet import task
 
 from crawler.site_stop import site_stopped
+from pipelines.disk import is_disk_full
 from pipelines.locks import HOSTNAME
 from pipelines.storage import Storage
 
@@ -111,6 +112,11 @@ class SiteLock:
         try:
             if self.held:
                 self.storage.release_site_locks(self.held, self.pid, HOSTNAME)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            # the locks name this process: once it is gone, the next run takes them over
+            logger.warning("could not release the site locks (disk full): the next run takes them over")
         finally:
             self.storage.close()
             self.storage = None

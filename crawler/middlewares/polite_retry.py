@@ -65,10 +65,10 @@ class PoliteRetryMiddleware(RetryMiddleware):
         if response.status in (429, 503):
             wait = retry_after_seconds(response.headers.get("Retry-After"))
         if wait is not None:
-            self._inc("retry_after", response.status)
             if wait > self.max_wait:
-                # Too long to wait for in this run: rest the site, give the URL up for now.
+                # Too long to wait for in this run: rest the site, leave the URL for a later run.
                 self._inc("retry_after_too_long", response.status)
+                request.meta["provnews_retry_later"] = "retry_after"  # read by the spider's errback
                 self._pause(request, self.max_wait)
                 logger.warning(
                     "%s asks to wait %.0f s (Retry-After), more than %.0f s: left for a later run",
@@ -77,6 +77,7 @@ class PoliteRetryMiddleware(RetryMiddleware):
                     self.max_wait,
                 )
                 return response
+            self._inc("retry_after", response.status)
         else:
             wait = self._backoff(request)
         retry = self._retry(request, response_status_message(response.status))

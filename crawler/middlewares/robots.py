@@ -9,8 +9,11 @@
   reactor hands them to the first waiter only: `Deferred.asFuture` turns the shared Deferred's result
   into None, which Scrapy reads as "no robots.txt, allow everything").
 
-Denied requests carry `meta["provnews_robots"]` ("disallowed" or "unreachable") so the spider can tell
-a rule from an outage.
+- a host that does not answer (DNS, refused, timeout) is logged in one line, not with a traceback:
+  the run reports it once per site.
+
+Denied requests carry `meta["provnews_robots"]` ("disallowed" or "unreachable", with the reason in
+`meta["provnews_robots_why"]`) so the spider can tell a rule from an outage.
 """
 
 from __future__ import annotations
@@ -18,15 +21,18 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from scrapy import Request
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.http.request import NO_CALLBACK
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
 from twisted.internet.defer import Deferred
 
+from crawler.accounting import NETWORK_REASONS, failure_reason
+
 if TYPE_CHECKING:
-    from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
@@ -64,16 +70,39 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
 
             pending.addBoth(relay)
             return await maybe_deferred_to_future(mine)
-        return await super().robot_parser(request)
+        netloc = urlparse_cached(request).netloc
+        known = self._parsers.get(netloc, pending)
+        if netloc in self._parsers and not isinstance(known, Deferred):
+            return known
+        # The first request for this host fetches its robots.txt (as Scrapy's own middleware does,
+        # except that a host that does not answer is an expected outage: no traceback).
+        self._parsers[netloc] = Deferred()
+        robots_request = Request(
+            f"{urlparse_cached(request).scheme}://{netloc}/robots.txt",
+            priority=self.DOWNLOAD_PRIORITY,
+            meta={"dont_obey_robotstxt": True},
+            callback=NO_CALLBACK,
+        )
+        try:
+            assert self.crawler.engine is not None
+            response = await self.crawler.engine.download_async(robots_request)
+            await self._parse_robots(response, netloc, request)
+        except Exception as exc:
+            if not isinstance(exc, IgnoreRequest) and failure_reason(exc) not in NETWORK_REASONS:
+                logger.error("robots.txt of %s: unexpected error", netloc, exc_info=True)
+            self._robots_error(exc, netloc)
+        self._stats.inc_value("robotstxt/request_count")
+        parser = self._parsers[netloc]
+        if isinstance(parser, Deferred):
+            return await maybe_deferred_to_future(parser)
+        return parser
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         status = response.status
         if status >= 500 or status == 429:
             self._stats.inc_value("provnews/robots/unreachable")
-            logger.warning(
-                "robots.txt of %s answered HTTP %s: fetching nothing there for now", netloc, status
-            )
-            self._resolve(netloc, DisallowAll(f"HTTP {status}"))
+            logger.info("robots.txt of %s answered HTTP %s: fetching nothing there for now", netloc, status)
+            self._resolve(netloc, DisallowAll(f"http_{status}"))
             return
         if 400 <= status < 500:
             self._stats.inc_value("provnews/robots/unavailable")
@@ -82,8 +111,8 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         self._stats.inc_value("provnews/robots/unreachable")
-        logger.warning("robots.txt of %s unreachable (%s): fetching nothing there for now", netloc, exc)
-        self._resolve(netloc, DisallowAll(type(exc).__name__))
+        logger.info("robots.txt of %s unreachable (%s): fetching nothing there for now", netloc, exc)
+        self._resolve(netloc, DisallowAll(failure_reason(exc)))
 
     def _resolve(self, netloc: str, parser: RobotParser) -> None:
         pending = self._parsers.get(netloc)
@@ -94,6 +123,7 @@ class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
     def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
         if isinstance(rp, DisallowAll):
             request.meta["provnews_robots"] = "unreachable"
+            request.meta["provnews_robots_why"] = rp.why
             self._stats.inc_value("provnews/robots/denied_unreachable")
             raise IgnoreRequest(f"robots.txt unreachable ({rp.why}): not fetching for now")
         try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Mapping
+
 from crawler.parsers.aid import AidParser
 from crawler.parsers.base import ArticleParser
 from crawler.parsers.fields import ArticleFields, Image, NotAnArticle
@@ -30,6 +33,20 @@ def parser_for(family: str) -> ArticleParser:
     return PARSERS.get(family, PARSERS["generic"])
 
 
+def use_parsers(spec: Mapping[str, str]) -> None:
+    """Replace families' parsers: family -> "module:attribute", a parser class or instance with
+    `parse(html, url)` (PROVNEWS_PARSERS: a local fix for a family, or a test's parser)."""
+    for family, path in spec.items():
+        if family not in PARSERS:
+            raise ValueError(f"PROVNEWS_PARSERS: unknown family {family!r}; families: {', '.join(PARSERS)}")
+        module, _, attribute = path.partition(":")
+        found = getattr(importlib.import_module(module), attribute)
+        parser = found() if isinstance(found, type) else found
+        if not callable(getattr(parser, "parse", None)):
+            raise ValueError(f"PROVNEWS_PARSERS: {path} has no parse(html, url)")
+        PARSERS[family] = parser
+
+
 def parse_article(html: str, url: str, family: str = "generic") -> ArticleFields:
     return parser_for(family).parse(html, url)
 
@@ -42,4 +59,5 @@ __all__ = [
     "NotAnArticle",
     "parse_article",
     "parser_for",
+    "use_parsers",
 ]

@@ -22,6 +22,16 @@ from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
+from crawler.accounting import (
+    DROPPED,
+    FAILED,
+    NETWORK_REASONS,
+    PENDING,
+    Ledger,
+    failure_reason,
+    pending_reason,
+    reason_key,
+)
 from crawler.crawl_state import CrawlState
 from crawler.discovery import (
     Link,
@@ -37,6 +47,7 @@ from crawler.middlewares.conditional import NotModified
 from crawler.registry import RegistryError, Site, load_sites
 from crawler.site_stop import site_stopped
 from crawler.urls import host_of, normalize_url
+from pipelines.disk import stop_crawl
 from pipelines.storage import Storage
 from pipelines.validators import Validators
 
@@ -71,6 +82,7 @@ class NewsSpider(Spider):
         self.db_url = ""
         self.scheduled: Counter[str] = Counter()  # article requests per site, for max_articles
         self.crawl_state = CrawlState(self._count, backfill=self.backfill)
+        self.ledger = Ledger(self._count)  # every article URL met, until its outcome is counted
 
     @property
     def backfill(self) -> bool:
@@ -182,10 +194,16 @@ class NewsSpider(Spider):
                 continue
             if self.max_articles is not None and self.scheduled[site.id] >= self.max_articles:
                 self._count("discovery/skipped_max_articles")  # stays "discovered": the next run takes it
+                self._settle(site.id, url, PENDING, "limit_reached", met=True)
                 continue
             self._count(f"discovery/articles_from_{source}")
             requests.append(self._article_request(site, url))
         self.crawl_state.record_discovered()
+        if self.crawl_state.disk_full is not None:  # URLs that could not be recorded are not requested
+            stop_crawl(self.crawler, self.crawl_state.disk_full)
+            for request in requests:
+                self._settle(site.id, request.cb_kwargs["url"], PENDING, "disk_full")
+            return []
         return requests
 
     # -- articles --------------------------------------------------------------------------------
@@ -196,6 +214,7 @@ class NewsSpider(Spider):
         content_type = response.headers.get("Content-Type")
         yield PageItem(
             url=response.url,
+            requested_url=url,
             site_id=site.id,
             body=response.body,
             content_type=content_type.decode("latin-1") if content_type else None,
@@ -205,6 +224,7 @@ class NewsSpider(Spider):
 
     def _article_request(self, site: Site, url: str) -> Request:
         self.scheduled[site.id] += 1
+        self.ledger.met(site.id, url)
         return Request(
             url,
             callback=self.parse_article,
@@ -229,49 +249,111 @@ class NewsSpider(Spider):
         )
 
     def _keep_validators(self, site: Site, response: Response) -> None:
+        self._count(f"site/{site.id}/sources/ok")  # every discovery callback starts here
         headers = response.headers
         self.crawl_state.keep_validators(
             site.id, response.url, headers.get("ETag"), headers.get("Last-Modified")
         )
 
-    # -- failures --------------------------------------------------------------------------------
+    # -- failures ---------------------------------------------------------------------------------
     def _failed(self, failure: Failure) -> None:
+        """Count and record a request that brought no response to parse. Each article URL gets its
+        outcome (failed, dropped or pending, with a reason); discovery requests count per site."""
         request: Request | None = getattr(failure, "request", None)
         if request is None:
             return
         site_id = request.meta.get("site_id")
-        kind = request.meta.get("provnews_kind")
+        article = request.meta.get("provnews_kind") == ARTICLE
         url = request.cb_kwargs.get("url", request.url)
         if failure.check(NotModified):  # 304: nothing new there, nothing more to do
+            self._count(f"site/{site_id}/sources/ok")
             return
         if isinstance(failure.value, HttpError):
-            status = failure.value.response.status
-            listing_end = status == 404 and request.callback == self.parse_listing
-            self._count("discovery/listing_end" if listing_end else f"errors/http_{status}")
-            # A 404 past the last listing page is how a listing ends, not a fault.
-            logger.log(
-                logging.INFO if listing_end else logging.WARNING, "HTTP %s for %s", status, request.url
-            )
-            if kind == ARTICLE:
-                gone = status in (404, 410)
-                self.crawl_state.mark(url, site_id, "gone" if gone else "failed", f"http_{status}")
-            elif not listing_end and (status >= 500 or status == 429) and site_id:
-                self.crawl_state.mark_unclean(site_id)
+            self._http_failed(request, failure.value.response.status, site_id, url, article)
             return
         if failure.check(IgnoreRequest):  # (HttpError is one too: handled above)
-            robots = request.meta.get("provnews_robots")
-            logger.debug("not fetched: %s: %s", request.url, failure.getErrorMessage())
-            if kind == ARTICLE and robots == "disallowed":
-                self.crawl_state.mark(url, site_id, "robots_denied", "robots.txt disallows it")
-            # robots.txt unavailable: the URL stays as it was and is tried again in a later run
+            self._ignored(request, failure, site_id, url, article)
             return
+        reason = failure_reason(failure.value)
         error = failure.type.__name__ if failure.type else "error"
-        self._count(f"errors/{error}")
-        logger.warning("request failed: %s: %s", request.url, failure.getErrorMessage())
-        if kind == ARTICLE:
+        self._count(f"errors/{reason}")
+        # Network errors are expected on a bad day: one line per site at the end of the run says so.
+        level = logging.INFO if reason in NETWORK_REASONS or reason == "page_too_large" else logging.WARNING
+        logger.log(level, "request failed: %s: %s", request.url, failure.getErrorMessage())
+        if not article:
+            self._source_failed(site_id, reason)
+        elif reason == "page_too_large":  # cancelled by DOWNLOAD_MAXSIZE: it will not shrink; final
+            self.crawl_state.mark(
+                url, site_id, "not_article", f"page_too_large: {failure.getErrorMessage()}"[:500]
+            )
+            self._settle(site_id, url, DROPPED, reason)
+        else:
             self.crawl_state.mark(url, site_id, "failed", f"{error}: {failure.getErrorMessage()}"[:500])
-        elif site_id:
+            self._settle(site_id, url, FAILED, reason)
+
+    def _http_failed(
+        self, request: Request, status: int, site_id: str | None, url: str, article: bool
+    ) -> None:
+        # A 404 past the last listing page is how a listing ends, not a fault.
+        listing_end = status == 404 and request.callback == self.parse_listing
+        self._count("discovery/listing_end" if listing_end else f"errors/http_{status}")
+        logger.info("HTTP %s for %s", status, request.url)
+        if not article:
+            if listing_end:
+                self._count(f"site/{site_id}/sources/ok")
+            else:
+                self._source_failed(site_id, f"http_{status}")
+        elif request.meta.get("provnews_retry_later"):
+            # the server asked for a wait longer than a run honours: left as it was, for a later run
+            self._settle(site_id, url, PENDING, request.meta["provnews_retry_later"])
+        elif status in (404, 410):
+            self.crawl_state.mark(url, site_id, "gone", f"http_{status}")
+            self._settle(site_id, url, DROPPED, f"http_{status}")
+        else:
+            self.crawl_state.mark(url, site_id, "failed", f"http_{status}")
+            self._settle(site_id, url, FAILED, f"http_{status}")
+
+    def _ignored(
+        self, request: Request, failure: Failure, site_id: str | None, url: str, article: bool
+    ) -> None:
+        robots = request.meta.get("provnews_robots")
+        message = failure.getErrorMessage()
+        logger.debug("not fetched: %s: %s", request.url, message)
+        if robots == "unreachable":
+            reason = "robots_unreachable"
+            if self.crawler.stats is not None:
+                why = request.meta.get("provnews_robots_why") or "no answer"
+                self.crawler.stats.set_value(f"provnews/site/{site_id}/robots_why", why)
+        elif robots == "disallowed":
+            reason = "robots_denied"
+        else:  # another component refused it, saying why first ("redirect_off_site: ...")
+            reason = reason_key(message.split(":", 1)[0]) if ":" in message else reason_key(message)
+        if not article:
+            self._source_failed(site_id, reason)
+        elif robots == "disallowed":
+            self.crawl_state.mark(url, site_id, "robots_denied", "robots.txt disallows it")
+            self._settle(site_id, url, DROPPED, reason)
+        elif robots == "unreachable":  # the URL stays as it was and is tried again in a later run
+            self._settle(site_id, url, FAILED, reason)
+        else:
+            self._settle(site_id, url, DROPPED, reason)
+
+    def _stop_if_disk_full(self) -> None:
+        if self.crawl_state.disk_full is not None:
+            stop_crawl(self.crawler, self.crawl_state.disk_full)
+
+    def _source_failed(self, site_id: str | None, reason: str) -> None:
+        if site_id:
+            self._count(f"site/{site_id}/sources/failed/{reason}")
             self.crawl_state.mark_unclean(site_id)
+
+    def _settle(self, site_id: str | None, url: str, outcome: str, reason: str, *, met: bool = False) -> None:
+        if not site_id:
+            return
+        if met:
+            self.ledger.met(site_id, url)
+        self.ledger.settle(url, outcome, reason)
+        self._stop_if_disk_full()  # the outcome could not be written
 
     def _count(self, key: str, n: int = 1) -> None:
         if self.crawler.stats is not None:
@@ -279,6 +361,8 @@ class NewsSpider(Spider):
 
     # -- end ---------------------------------------------------------------------------------------
     def closed(self, reason: str) -> None:
+        # (normally done already by the RunRecorder, before it writes the run row)
+        self.ledger.settle_open(PENDING, pending_reason(reason))
         self.crawl_state.close(reason, [s.id for s in self.sites])
 
 
