@@ -17,6 +17,8 @@ class PageItem:
     content_type: str | None = None
     fetched_at: str | None = None
     lastmod: str | None = None
+    discovered_date: str | None = None  # the publication date discovery saw (sitemap, feed, listing)
+    discovered_date_source: str | None = None
 
 
 @dataclass
