@@ -9,9 +9,6 @@ from xml.sax.saxutils import escape
 
 from crawler.replica.sitegen import Article, SiteModel, iso
 
-FEED_SIZE = 10
-
-
 def robots_txt(base: str) -> str:
     return (
         "User-agent: *\n"
@@ -24,7 +21,7 @@ def robots_txt(base: str) -> str:
 
 
 def feed_articles(model: SiteModel, section: str | None) -> list[Article]:
-    return model.in_section(section)[:FEED_SIZE]
+    return model.in_section(section)[: model.feed_size]
 
 
 def rss(model: SiteModel, base: str, feed_path: str, articles: list[Article], title: str) -> str:

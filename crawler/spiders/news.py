@@ -273,6 +273,10 @@ class NewsSpider(Spider):
         if not isinstance(response, TextResponse):
             return
         links = listing_links(response.text, response.url, lambda u: self._on_site_article(site, u) is not None)
+        if read.mode == BACKFILL and any(link.published for link in links):
+            # On a listing whose items show dates, an undated link is no item of it (a "most read"
+            # box, a menu): it says nothing of the period.
+            links = [link for link in links if link.published]
         unmet = [link for link in links if link.url not in read.met]
         read.met.update(link.url for link in links)
         requests, new = self._articles(site, links, "listing")
