@@ -71,6 +71,8 @@ class CrawlState:
         self.skipped = UrlKeys()  # stored and unchanged so far in this run (counted once)
         self.new_in_run = UrlKeys()  # met for the first time in this run
         self.lastmods: dict[str, str] = {}  # URL requested in this run -> newest sitemap/feed date seen
+        # URL requested without a publication date -> the one a later discovery page showed
+        self.discovery_dates: dict[str, tuple[str, str]] = {}
         self.redirected: dict[str, str] = {}  # final URL -> the URL requested (its url_state key)
         self.validators: dict[str, Validators] = {}  # read by ConditionalRequestsMiddleware
         self.new_validators: dict[str, Validators] = {}

@@ -149,6 +149,7 @@ class SiteModel:
     template_version: int = 1
     feed_size: int = 10  # items in each RSS feed (the newest)
     undated: bool = False  # article pages show no date at all (meta, JSON-LD, visible)
+    news_sitemap: bool = False  # monthly sitemaps carry news:publication_date
 
     def __post_init__(self) -> None:
         self.by_id = {a.id: a for a in [*self.articles, self.private]}

@@ -323,6 +323,8 @@ class NewsSpider(Spider):
             if admitted or url in self.crawl_state.new_in_run:
                 new += 1
             if not admitted:
+                if link.published and url in self.crawl_state.seen:  # a date for a page on its way
+                    self.crawl_state.discovery_dates.setdefault(url, (link.published, link.date_source or ""))
                 continue
             if self.max_articles is not None and self.scheduled[site.id] >= self.max_articles:
                 self._count("discovery/skipped_max_articles")  # stays "discovered": the next run takes it
@@ -343,6 +345,8 @@ class NewsSpider(Spider):
         discovered_date: str | None = None,
         discovered_date_source: str | None = None,
     ) -> Iterable[PageItem]:
+        if not discovered_date and url in self.crawl_state.discovery_dates:  # met again, dated, meanwhile
+            discovered_date, discovered_date_source = self.crawl_state.discovery_dates.pop(url)
         final = normalize_url(response.url, canonical_host=site.domain, aliases=site.aliases)
         if final != url:
             self.crawl_state.redirected[final] = url
