@@ -111,4 +111,7 @@ def crawl_summary(stats: dict[str, object], site_ids: list[str]) -> str:
         f"  dropped:           {dropped or 0}",
         f"  finish reason:     {stats.get('finish_reason')}",
     ]
+    limits = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("provnews/discovery/limit/")}
+    if limits:  # discovery stopped short somewhere: say where (see PROVNEWS_DISCOVERY_* settings)
+        lines.insert(-1, f"  discovery limits:  {limits}")
     return "\n".join(lines)

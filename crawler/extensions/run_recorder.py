@@ -127,6 +127,9 @@ def run_summary(stats: dict[str, Any], sites: list[str] | None = None) -> dict[s
         "retry_after": sum(v for k, v in stats.items() if k.startswith("provnews/retry/retry_after/")),
         "sites_skipped_locked": stats.get("provnews/lock/skipped", 0),
         "urls": urls,
+        "discovery_limits": {
+            k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("provnews/discovery/limit/")
+        },
         "dropped": dropped,
         "errors": errors,
         "sites": per_site,

@@ -28,6 +28,7 @@ from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
@@ -57,6 +58,7 @@ SOURCE, ARTICLE = "source", "article"
 # How a listing is read: to its end (no complete walk recorded yet), from page 1 until a page brings
 # nothing new (after a complete walk), or down to the backfill's `since`.
 WALK, FRESH, BACKFILL = "walk", "fresh", "backfill"
+DISCOVERY_PART = 1000  # article links admitted (one read, one write of URL states) between reactor turns
 
 
 @dataclass
@@ -146,7 +148,8 @@ class NewsSpider(Spider):
                 yield request
         for site in self.sites:
             for source in site.sitemaps:
-                yield self._source(site, source, self.parse_sitemap, depth=0)
+                if self._document_allowed(site, source):
+                    yield self._source(site, source, self.parse_sitemap, depth=0)
             if self.backfill:
                 # A period is backfilled from the sitemaps; a site without any walks its listings
                 # down to `since`. Feeds only carry "now".
@@ -155,7 +158,8 @@ class NewsSpider(Spider):
                         yield self._listing(site, ListingRead(site_url(site, source), BACKFILL), 1)
                 continue
             for source in site.feeds:
-                yield self._source(site, source, self.parse_feed)
+                if self._document_allowed(site, source):
+                    yield self._source(site, source, self.parse_feed)
             for request in self._listing_starts(site):
                 yield request
 
@@ -242,8 +246,6 @@ class NewsSpider(Spider):
 
     async def parse_sitemap(self, response: Response, site: Site, depth: int = 0) -> AsyncIterator[Request]:
         self._keep_validators(site, response)
-        if not self._document_allowed(site, response.url):
-            return
         parsed = await self._parse_document(read_sitemap, response, site, "sitemap")
         if parsed is None:
             return
@@ -255,18 +257,30 @@ class NewsSpider(Spider):
                 if self.since is not None and not sitemap_in_period(link, self.since, self.until):
                     self._count("discovery/sitemaps_out_of_range")
                     continue
+                if not self._document_allowed(site, link.url):
+                    break
                 yield self._source(site, link.url, self.parse_sitemap, depth=depth + 1)
             return
-        for request in self._articles(site, parsed.links, "sitemap")[0]:
+        async for request in self._articles_in_parts(site, parsed.links, "sitemap"):
             yield request
 
     async def parse_feed(self, response: Response, site: Site) -> AsyncIterator[Request]:
         self._keep_validators(site, response)
-        if not self._document_allowed(site, response.url):
-            return
         parsed = await self._parse_document(read_feed, response, site, "feed")
-        for request in self._articles(site, parsed.links, "feed")[0] if parsed else []:
-            yield request
+        if parsed is not None:
+            async for request in self._articles_in_parts(site, parsed.links, "feed"):
+                yield request
+
+    async def _articles_in_parts(self, site: Site, links: list[Link], source: str) -> AsyncIterator[Request]:
+        """`_articles` a thousand links at a time, letting the reactor serve other requests in between
+        (each part is one read and one write of URL states)."""
+        from twisted.internet import reactor  # the running one (importing it early would install one)
+
+        for start in range(0, len(links), DISCOVERY_PART):
+            if start:
+                await maybe_deferred_to_future(deferLater(reactor, 0, lambda: None))
+            for request in self._articles(site, links[start : start + DISCOVERY_PART], source)[0]:
+                yield request
 
     def parse_listing(self, response: Response, site: Site, read: ListingRead, page: int) -> Iterable[Request]:
         self._keep_validators(site, response)

@@ -1,0 +1,251 @@
+"""Bounded discovery (issue 17 item 2): sitemaps and feeds parsed streaming in a thread, with limits on
+URLs per document, sitemap index depth and documents per run, each counted when hit; resumed URLs
+honour --max-articles. A hostile sitemap server on 127.0.0.1 serves the cases."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from crawler.discovery import read_feed, read_sitemap
+from pipelines.storage import Storage
+from tests.helpers import run
+
+ARTICLE = """<html><head><title>{title}</title>
+<meta property="article:published_time" content="2025-09-03T08:00:00+07:00"></head>
+<body><h1>{title}</h1><p>{text}</p><p>{text}</p></body></html>"""
+TEXT = "Sáng nay, tỉnh tổ chức hội nghị tổng kết công tác năm và triển khai nhiệm vụ trọng tâm năm tới. " * 2
+
+
+class HostileSitemaps(ThreadingHTTPServer):
+    """Sitemap shapes that never end or are very large; every request logged with its time."""
+
+    daemon_threads = True
+    big_urls = 60_000
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.log: list[tuple[float, str]] = []
+        self.lock = threading.Lock()
+        self.base = f"http://127.0.0.1:{self.server_address[1]}"
+        self._big: bytes | None = None
+
+    def urlset(self, urls: list[str]) -> bytes:
+        entries = "".join(f"<url><loc>{url}</loc></url>" for url in urls)
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+        ).encode()
+
+    def index(self, locs: list[str]) -> bytes:
+        entries = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>'
+            f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>'
+        ).encode()
+
+    def big(self) -> bytes:
+        if self._big is None:
+            urls = [f"{self.base}/big-{n}-post{n}.html" for n in range(self.big_urls)]
+            self._big = gzip.compress(self.urlset(urls), compresslevel=1)
+        return self._big
+
+    def route(self, path: str) -> tuple[int, bytes, str]:
+        parts = urlsplit(path)
+        query = parse_qs(parts.query)
+        xml = "application/xml"
+        if parts.path == "/robots.txt":
+            return 200, b"User-agent: *\nAllow: /\n", "text/plain"
+        if parts.path == "/index":  # index -> index?k=2 -> index?k=3 -> ... forever
+            k = int(query.get("k", ["1"])[0])
+            return 200, self.index([f"{self.base}/index?k={k + 1}", f"{self.base}/urls?k={k}"]), xml
+        if parts.path == "/urls":
+            k = int(query.get("k", ["1"])[0])
+            return 200, self.urlset([f"{self.base}/chain-{k}-post{k}.html"]), xml
+        if parts.path == "/many":  # an index of 40 small sitemaps
+            return 200, self.index([f"{self.base}/urls?k={k}" for k in range(1, 41)]), xml
+        if parts.path == "/big.xml.gz":
+            return 200, self.big(), "application/x-gzip"
+        if parts.path == "/flat.xml":
+            return 200, self.urlset([f"{self.base}/flat-{n}-post{n}.html" for n in range(1, 121)]), xml
+        if m := re.fullmatch(r"/(\w+)-(\d+)-post\d+\.html", parts.path):
+            time.sleep(0.02)
+            page = ARTICLE.format(title=f"Bài {m[1]} số {m[2]}", text=TEXT)
+            return 200, page.encode(), "text/html; charset=utf-8"
+        return 404, b"not found", "text/plain"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: HostileSitemaps
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        with self.server.lock:
+            self.server.log.append((time.monotonic(), self.path))
+        status, body, content_type = self.server.route(self.path)
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def serve() -> Iterator[HostileSitemaps]:
+    server = HostileSitemaps()
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def hostile() -> Iterator[HostileSitemaps]:
+    yield from serve()
+
+
+@pytest.fixture(scope="module")
+def second() -> Iterator[HostileSitemaps]:
+    """Another site, on its own port."""
+    yield from serve()
+
+
+def registry(tmp_path: Path, base: str, sitemaps: list[str], site_id: str = "baohostile") -> Path:
+    path = tmp_path / f"{site_id}.toml"
+    listed = ", ".join(f'"{base}{s}"' for s in sitemaps)
+    path.write_text(
+        f"""
+[[site]]
+id = "{site_id}"
+name = "Báo thử"
+province = "Gia Lai"
+base_url = "{base}/"
+family = "post"
+sitemaps = [{listed}]
+article_pattern = '-post\\d+\\.html$'
+delay = 0
+concurrency = 4
+""",
+        encoding="utf-8",
+    )
+    return path
+
+
+def crawl(db: str, sites_file: Path, *extra: str) -> tuple[dict[str, Any], str]:
+    result = run(["provnews", "--db", db, "crawl", "--sites-file", str(sites_file), *extra], timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    with Storage.open(db) as storage:
+        return storage.runs(limit=1)[0]["stats"], result.stdout
+
+
+def requested(hostile: HostileSitemaps, prefix: str) -> list[str]:
+    with hostile.lock:
+        return [path for _, path in hostile.log if path.startswith(prefix)]
+
+
+def test_an_endless_sitemap_index_chain_stops_at_the_depth_limit(
+    hostile: HostileSitemaps, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'chain.sqlite3'}"
+    stats, out = crawl(db, registry(tmp_path, hostile.base, ["/index"]), "-s", "PROVNEWS_SITEMAP_MAX_DEPTH=4")
+    # the registry's index (depth 0) and its nested indexes down to depth 4; the fifth level refused
+    assert len(requested(hostile, "/index")) == 5
+    assert stats["discovery_limits"] == {"sitemap_depth": 1}
+    assert "discovery limits:  {'sitemap_depth': 1}" in out
+    assert stats["articles_new"] == 4  # the articles the walked levels listed were still taken
+
+
+def test_documents_per_run_are_capped_and_counted(hostile: HostileSitemaps, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'many.sqlite3'}"
+    before = len(requested(hostile, "/urls"))
+    stats, _ = crawl(db, registry(tmp_path, hostile.base, ["/many"]), "-s", "PROVNEWS_DISCOVERY_MAX_DOCUMENTS=10")
+    assert len(requested(hostile, "/urls")) - before == 9  # 10 documents: the index and 9 sitemaps
+    assert stats["discovery_limits"] == {"documents": 1}
+    assert stats["articles_new"] == 9
+
+
+def test_urls_per_document_are_capped_and_counted(hostile: HostileSitemaps, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'flat.sqlite3'}"
+    stats, _ = crawl(db, registry(tmp_path, hostile.base, ["/flat.xml"]), "-s", "PROVNEWS_DISCOVERY_MAX_URLS=50")
+    assert stats["discovery_limits"] == {"document_urls": 1}
+    assert stats["articles_new"] == 50
+
+
+def test_resumed_urls_honour_max_articles(hostile: HostileSitemaps, tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'resume.sqlite3'}"
+    sites_file = registry(tmp_path, hostile.base, ["/flat.xml"])
+    stats, _ = crawl(db, sites_file, "--max-articles", "5")
+    assert stats["articles_new"] == 5
+    # 115 URLs wait as "discovered"; the next run with a cap of 7 takes 7 of them, no more
+    no_sources = registry(tmp_path, hostile.base, [])
+    before = len(requested(hostile, "/flat-"))
+    stats, _ = crawl(db, no_sources, "--max-articles", "7")
+    assert len(requested(hostile, "/flat-")) - before == 7
+    assert stats["articles_new"] == 7 and stats["pending_resumed"] == 7
+    # and a run without a cap takes the rest, read page by page
+    stats, _ = crawl(db, no_sources)
+    assert stats["articles_new"] == 108
+    with Storage.open(db) as storage:
+        assert storage.count_articles() == 120
+
+
+def test_a_large_sitemap_is_parsed_without_blocking_other_requests(
+    hostile: HostileSitemaps, second: HostileSitemaps, tmp_path: Path
+) -> None:
+    """While a 60,000-URL sitemap is parsed and its URLs admitted, another site's requests go on."""
+    db = f"sqlite:///{tmp_path / 'big.sqlite3'}"
+    big = registry(tmp_path, hostile.base, ["/big.xml.gz"], site_id="baobig")
+    other = registry(tmp_path, second.base, ["/flat.xml"], site_id="baoother")
+    both = tmp_path / "both.toml"
+    # the other site, one request at a time with a small delay: a steady stream of requests
+    other_text = other.read_text(encoding="utf-8").replace("delay = 0", "delay = 0.05")
+    other_text = other_text.replace("concurrency = 4", "concurrency = 1")
+    both.write_text(big.read_text(encoding="utf-8") + other_text, encoding="utf-8")
+    # Every URL of the big sitemap is known as gone but one in each thousand: the requests for those
+    # sixty mark the progress of the sitemap's reading, from its first part to its last.
+    def url(n: int) -> str:
+        return f"{hostile.base}/big-{n}-post{n}.html"
+
+    with Storage.open(db) as storage:
+        storage.upsert_sites([])
+        storage.mark_urls([(url(n), "baobig", "gone", "http_404") for n in range(60_000) if n % 1000])
+    hostile.big()  # built before the crawl starts
+    crawl(db, both, "-s", "PROVNEWS_DISCOVERY_MAX_URLS=100000")
+    with hostile.lock, second.lock:
+        big_log, other_log = list(hostile.log), list(second.log)
+    marks = [t for t, path in big_log if re.fullmatch(r"/big-\d+-post\d+\.html", path)]
+    assert len(marks) == 60
+    during = [path for t, path in other_log if min(marks) < t < max(marks) and path.startswith("/flat-")]
+    # Parsing and admitting in one reactor turn would request all sixty at once, at the end.
+    assert len(during) >= 10, (max(marks) - min(marks), during)
+    with Storage.open(db) as storage:
+        assert storage.count_articles("baobig") == 60
+
+
+# -- the streaming parsers keep their protections -------------------------------------------------
+def test_streaming_parsers_expand_no_entities_and_read_no_files() -> None:
+    xxe = (
+        b'<?xml version="1.0"?><!DOCTYPE u [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b"<urlset><url><loc>http://a.vn/&x;-post1.html</loc></url></urlset>"
+    )
+    assert [link.url for link in read_sitemap(xxe).links] == ["http://a.vn/-post1.html"]
+    laughs = (
+        b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><rss><channel><item><link>http://a.vn/&c;</link>'
+        b"</item></channel></rss>"
+    )
+    assert all(len(link.url) < 100 for link in read_feed(laughs).links)
+    bomb = gzip.compress(b"<urlset>" + b" " * (60 * 1024 * 1024) + b"</urlset>")
+    with pytest.raises(ValueError, match="larger than"):
+        read_sitemap(bomb)
