@@ -62,7 +62,9 @@ def serve(port: int, sitemaps: int, per_sitemap: int, ready: Any) -> None:
             if self.path == "/robots.txt":
                 body = b"User-agent: *\nAllow: /\n"
             elif self.path == "/sitemap.xml":
-                locs = "".join(f"<sitemap><loc>{base}/sitemap-{k}.xml.gz</loc></sitemap>" for k in range(sitemaps))
+                locs = "".join(
+                    f"<sitemap><loc>{base}/sitemap-{k}.xml.gz</loc></sitemap>" for k in range(sitemaps)
+                )
                 body = f'<?xml version="1.0"?><sitemapindex>{locs}</sitemapindex>'.encode()
                 kind = "application/xml"
             elif m := re.fullmatch(r"/sitemap-(\d+)\.xml\.gz", self.path):
@@ -105,7 +107,9 @@ def measured_crawl(db: str, sites_file: Path) -> tuple[float, int, int, str]:
     ]  # fmt: skip
     env = {**os.environ, "PROVNEWS_PROGRESS": "0"}
     start = time.monotonic()
-    proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    proc = subprocess.Popen(
+        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     peak = 0
     while proc.poll() is None:
         peak = max(peak, tree_rss(proc.pid))
@@ -133,8 +137,8 @@ def main() -> None:
             base = f"http://127.0.0.1:{args.port}"
             sites_file.write_text(
                 f'[[site]]\nid = "baolon"\nname = "Báo lớn"\nprovince = "Gia Lai"\nbase_url = "{base}/"\n'
-                f'family = "post"\nsitemaps = ["{base}/sitemap.xml"]\narticle_pattern = \'-post\\d+\\.html$\'\n'
-                "delay = 0\nconcurrency = 4\n",
+                f'family = "post"\nsitemaps = ["{base}/sitemap.xml"]\n'
+                "article_pattern = '-post\\d+\\.html$'\ndelay = 0\nconcurrency = 4\n",
                 encoding="utf-8",
             )
             db = f"sqlite:///{tmp}/big.sqlite3"

@@ -69,7 +69,7 @@ class CrawlState:
         self.stored: set[str] = set()  # of those, URLs of stored articles that url_state lacks
         self.seen = UrlKeys()  # requested, or settled, in this run
         self.skipped = UrlKeys()  # stored and unchanged so far in this run (counted once)
-        self.new_in_run = UrlKeys()  # met for the first time in this run
+        self.new_in_run = UrlKeys()  # requested in this run, and met for the first time in it
         self.lastmods: dict[str, str] = {}  # URL requested in this run -> newest sitemap/feed date seen
         # URL requested without a publication date -> the one a later discovery page showed
         self.discovery_dates: dict[str, tuple[str, str]] = {}
@@ -78,6 +78,7 @@ class CrawlState:
         self.new_validators: dict[str, Validators] = {}
         self.unclean_sites: set[str] = set()  # discovery failed somewhere: keep no validators
         self._discovered: list[UrlMark] = []  # new URLs not written yet
+        self._new: set[str] = set()  # of the URLs of the page being admitted, those first met now
         self._resume_after: dict[str, str] = {}  # site id -> last url_key read by resume; gone when done
 
     # -- start -----------------------------------------------------------------------------------
@@ -128,6 +129,7 @@ class CrawlState:
         assert self.storage is not None
         wanted = [url for url in dict.fromkeys(urls) if url not in self.seen]
         self.known = self.storage.url_infos(wanted)
+        self._new = set()
         self.stored = self.storage.stored_among([url for url in wanted if url not in self.known])
 
     def admit(
@@ -156,20 +158,30 @@ class CrawlState:
                 self.skipped.add(url)
                 self.count("discovery/skipped_stored")
             return False
-        self.seen.add(url)
+        # An admitted URL is marked seen by `take` when it is requested: one left for a later run by
+        # --max-articles costs no memory here (the database holds it).
         if info is None:
             mark = UrlMark(url, site_id, "discovered", None, None, lastmod, published, date_source)
             self._discovered.append(mark)
-            self.new_in_run.add(url)
+            self.known[url] = UrlInfo("discovered", 0, None, datetime.now(UTC))
+            self._new.add(url)
         elif info.status == "stored":
             self.count("discovery/refetch_modified")
         elif info.status == "failed" and not self._due(info, datetime.now(UTC)):
+            self.seen.add(url)
             self.count("discovery/skipped_failed")
             return False
         elif info.status in ("not_article", "gone"):
+            self.seen.add(url)
             self.count(f"discovery/skipped_{info.status}")
             return False
         return True
+
+    def take(self, url: str) -> None:
+        """An admitted URL is requested in this run."""
+        self.seen.add(url)
+        if url in self._new:
+            self.new_in_run.add(url)
 
     def record_discovered(self) -> None:
         """Write the URLs admitted for the first time since the last call (one write per discovery page)."""

@@ -26,9 +26,7 @@ MAX_DOCUMENT_URLS = 50_000  # the sitemap protocol's own limit per file
 # URL month of a monthly sitemap: news-2025-3.xml.gz, sitemap-2025-03.xml, 2025/03/...
 _MONTH_IN_URL = re.compile(r"(?<!\d)((?:19|20)\d\d)[-_/](0?[1-9]|1[0-2])(?!\d)")
 # A publication day in an article URL: /2025/09/03/, /2025-09-03-, /20250903/
-_DAY_IN_URL = re.compile(
-    r"/((?:19|20)\d\d)([-/]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?=[/_-]|\.html?$)"
-)
+_DAY_IN_URL = re.compile(r"/((?:19|20)\d\d)([-/]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?=[/_-]|\.html?$)")
 
 
 @dataclass(frozen=True)
@@ -87,7 +85,7 @@ def _elements(body: bytes) -> Iterator[tuple[str, etree._Element]]:
     No entity is expanded, no DTD or network fetched, no huge tree allowed (XXE, billion laughs)."""
     raw: IO[bytes] = io.BytesIO(body)
     if body[:2] == b"\x1f\x8b":
-        raw = gzip.GzipFile(fileobj=raw)
+        raw = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
     source = _CappedReader(raw, MAX_SITEMAP_BYTES)
     events = etree.iterparse(
         source,
@@ -120,7 +118,8 @@ def _child_text(element: etree._Element, *names: str) -> str | None:
 
 def read_sitemap(body: bytes, max_urls: int = MAX_DOCUMENT_URLS) -> Parsed:
     """A sitemap or sitemap index, up to `max_urls` entries; news sitemap publication dates kept."""
-    kind, links, truncated = "urlset", [], False
+    kind, truncated = "urlset", False
+    links: list[Link] = []
     for name, element in _elements(body):
         if name in ("url", "sitemap"):
             if len(links) >= max_urls:

@@ -9,9 +9,9 @@ from scrapy.exceptions import DropItem
 
 from crawler.discovery import date_in_url
 from crawler.items import ArticleItem, PageItem
-from crawler.parsers.fields import ArticleFields
 from crawler.limits import ExtractionLimitExceeded, LimitedExtractor
 from crawler.parsers import NotAnArticle
+from crawler.parsers.fields import ArticleFields
 from crawler.registry import Site, load_sites
 
 if TYPE_CHECKING:

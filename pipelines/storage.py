@@ -13,11 +13,11 @@ from crawler.urls import url_identity
 from pipelines import bulk, health, listing_walks, locks, migrate, runs, urlstate, validators
 from pipelines.db import Article, SiteRow
 from pipelines.engine import make_engine, writer
+from pipelines.listing_walks import WalkState
 from pipelines.migrate import SchemaOutOfDate
 from pipelines.rows import public_dict
 from pipelines.sql import DateLike, article_filters
 from pipelines.upsert import SiteLike, UpsertResult, upsert_articles, upsert_sites
-from pipelines.listing_walks import WalkState
 from pipelines.urlstate import PendingUrl, UrlInfo, UrlMark
 from pipelines.validators import Validators
 

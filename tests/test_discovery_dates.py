@@ -55,7 +55,9 @@ def test_undated_pages_take_the_news_sitemap_publication_date(
 ) -> None:
     crawl(replica, tmp_path, db_url, feeds=False, listings=())
     truth = replica.ground_truth(SITE)
-    assert stored_dates(db_url) == {url: (t["published_at"], "discovery:sitemap_news") for url, t in truth.items()}
+    assert stored_dates(db_url) == {
+        url: (t["published_at"], "discovery:sitemap_news") for url, t in truth.items()
+    }
 
 
 def test_undated_pages_take_the_feed_date(replica: ReplicaServer, tmp_path: Path) -> None:
@@ -63,7 +65,9 @@ def test_undated_pages_take_the_feed_date(replica: ReplicaServer, tmp_path: Path
     crawl(replica, tmp_path, db, sitemaps=False, listings=())
     model = replica.models[SITE]
     truth = replica.ground_truth(SITE)
-    feed = [replica.base_url(SITE).rstrip("/") + a.path(model.family) for a in model.articles[: model.feed_size]]
+    feed = [
+        replica.base_url(SITE).rstrip("/") + a.path(model.family) for a in model.articles[: model.feed_size]
+    ]
     assert stored_dates(db) == {url: (truth[url]["published_at"], "discovery:feed") for url in feed}
 
 
@@ -85,7 +89,9 @@ def test_sitemap_lastmod_dates_a_page_when_nothing_better_is_known(
     finally:
         model.news_sitemap = True
     base = replica.base_url(SITE).rstrip("/")
-    assert stored_dates(db) == {base + a.path(model.family): (iso(a.modified), "discovery:lastmod") for a in model.articles}
+    assert stored_dates(db) == {
+        base + a.path(model.family): (iso(a.modified), "discovery:lastmod") for a in model.articles
+    }
 
 
 def test_a_resumed_url_keeps_the_date_discovery_saw(replica: ReplicaServer, tmp_path: Path) -> None:
@@ -99,7 +105,9 @@ def test_a_resumed_url_keeps_the_date_discovery_saw(replica: ReplicaServer, tmp_
     # the next run resumes them without any sitemap: the date comes from url_state
     crawl(replica, tmp_path, db, sitemaps=False, feeds=False, listings=())
     truth = replica.ground_truth(SITE)
-    assert stored_dates(db) == {url: (t["published_at"], "discovery:sitemap_news") for url, t in truth.items()}
+    assert stored_dates(db) == {
+        url: (t["published_at"], "discovery:sitemap_news") for url, t in truth.items()
+    }
 
 
 # -- the fallback order, and a page with no date anywhere ----------------------------------------
@@ -133,7 +141,9 @@ def test_date_in_url_never_raises_and_gives_a_real_day(path: str) -> None:
 
 
 # -- extract and the generic family ---------------------------------------------------------------
-def test_extract_shows_an_undated_article_with_published_at_null(replica: ReplicaServer, tmp_path: Path) -> None:
+def test_extract_shows_an_undated_article_with_published_at_null(
+    replica: ReplicaServer, tmp_path: Path
+) -> None:
     url = next(iter(replica.ground_truth(SITE)))
     page = tmp_path / "undated.html"
     page.write_bytes(urllib.request.urlopen(url).read())

@@ -38,7 +38,9 @@ def listing_only_registry(replica: ReplicaServer, path: Path, delay: float = 0.0
     section listings of many pages (registry max_listing_pages = 10, fewer than they have)."""
     text = replica.sites_toml(sitemaps=False, listings=LISTINGS)
     if delay:
-        text = text.replace("delay = 0\n", f"delay = {delay}\n").replace("concurrency = 4\n", "concurrency = 1\n")
+        text = text.replace("delay = 0\n", f"delay = {delay}\n").replace(
+            "concurrency = 4\n", "concurrency = 1\n"
+        )
     path.write_text(text, encoding="utf-8")
     return path
 

@@ -9,6 +9,7 @@ from xml.sax.saxutils import escape
 
 from crawler.replica.sitegen import Article, SiteModel, iso
 
+
 def robots_txt(base: str) -> str:
     return (
         "User-agent: *\n"

@@ -111,8 +111,8 @@ class SiteRuntime:
             return _text(r.contact_page(), HTML)
         for art in [*model.articles, model.private]:
             if art.path(model.family) == path:
-                page = r.article_page(art)
-                return _text(without_dates(page) if model.undated else page, HTML, art.modified)
+                html = r.article_page(art)
+                return _text(without_dates(html) if model.undated else html, HTML, art.modified)
         listing = self.listing(path)
         if listing is not None:
             name, list_path, articles, forbidden = listing
@@ -171,7 +171,7 @@ class SiteRuntime:
 
 # Every date an article page shows: meta tags, JSON-LD keys, <time> elements and the a-id date span.
 _DATE_MARKUP = re.compile(
-    r'<meta[^>]+(?:published_time|modified_time|datePublished)[^>]*>'
+    r"<meta[^>]+(?:published_time|modified_time|datePublished)[^>]*>"
     r'|"date(?:Published|Modified)":\s*"[^"]*",?'
     r"|<time\b.*?</time>"
     r'|<span class="pubdate">.*?</span>',

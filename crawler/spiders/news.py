@@ -96,6 +96,11 @@ class NewsSpider(Spider):
         self.db_url = ""
         self.scheduled: Counter[str] = Counter()  # article requests per site, for max_articles
         self.documents: Counter[str] = Counter()  # sitemaps and feeds read per site, for their limit
+        # discovery bounds, from the settings (see from_crawler)
+        self.max_document_urls = 50_000
+        self.max_sitemap_depth = 3
+        self.max_documents = 1000
+        self.walk_max_pages = 200
         self.crawl_state = CrawlState(self._count, backfill=self.backfill)
 
     @property
@@ -279,14 +284,21 @@ class NewsSpider(Spider):
         for start in range(0, len(links), DISCOVERY_PART):
             if start:
                 await maybe_deferred_to_future(deferLater(reactor, 0, lambda: None))
+            if not self.crawler.crawling:  # stopping: the rest is read again by the next run
+                self.crawl_state.mark_unclean(site.id)
+                return
             for request in self._articles(site, links[start : start + DISCOVERY_PART], source)[0]:
                 yield request
 
-    def parse_listing(self, response: Response, site: Site, read: ListingRead, page: int) -> Iterable[Request]:
+    def parse_listing(
+        self, response: Response, site: Site, read: ListingRead, page: int
+    ) -> Iterable[Request]:
         self._keep_validators(site, response)
         if not isinstance(response, TextResponse):
             return
-        links = listing_links(response.text, response.url, lambda u: self._on_site_article(site, u) is not None)
+        links = listing_links(
+            response.text, response.url, lambda u: self._on_site_article(site, u) is not None
+        )
         if read.mode == BACKFILL and any(link.published for link in links):
             # On a listing whose items show dates, an undated link is no item of it (a "most read"
             # box, a menu): it says nothing of the period.
@@ -309,7 +321,7 @@ class NewsSpider(Spider):
         if read.mode == BACKFILL:
             assert self.since is not None
             dated = [link for link in links if link.published]
-            ends = ends or bool(dated) and all(older_than(link, self.since) for link in dated)
+            ends = ends or (bool(dated) and all(older_than(link, self.since) for link in dated))
         else:
             self.crawl_state.save_walk(site.id, read.listing, page + 1, complete=ends)
         if not ends:
@@ -333,16 +345,18 @@ class NewsSpider(Spider):
             if self.since is not None and not entry_in_period(link, self.since, self.until):
                 self._count("discovery/skipped_out_of_range")
                 continue
-            admitted = self.crawl_state.admit(site.id, url, link.lastmod, link.published, link.date_source)
-            if admitted or url in self.crawl_state.new_in_run:
+            state = self.crawl_state
+            admitted = state.admit(site.id, url, link.lastmod, link.published, link.date_source)
+            if admitted or url in state.new_in_run:
                 new += 1
             if not admitted:
-                if link.published and url in self.crawl_state.seen:  # a date for a page on its way
-                    self.crawl_state.discovery_dates.setdefault(url, (link.published, link.date_source or ""))
+                if link.published and url in state.seen:  # a date for a page on its way
+                    state.discovery_dates.setdefault(url, (link.published, link.date_source or ""))
                 continue
             if self.max_articles is not None and self.scheduled[site.id] >= self.max_articles:
                 self._count("discovery/skipped_max_articles")  # stays "discovered": the next run takes it
                 continue
+            state.take(url)
             self._count(f"discovery/articles_from_{source}")
             if link.lastmod:
                 self.crawl_state.lastmods[url] = max(link.lastmod, self.crawl_state.lastmods.get(url, ""))
