@@ -29,7 +29,7 @@ _MONTH_IN_URL = re.compile(r"(?<!\d)((?:19|20)\d\d)[-_/](0?[1-9]|1[0-2])(?!\d)")
 _DAY_IN_URL = re.compile(r"/((?:19|20)\d\d)([-/]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?=[/_-]|\.html?$)")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Link:
     """An article link as discovery met it: `lastmod` says when it changed (sitemap lastmod, feed
     date), `published` when it was published, by `date_source` (news sitemap, feed, listing item)."""

@@ -28,6 +28,7 @@ from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import DeferredSemaphore
 from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
@@ -101,6 +102,9 @@ class NewsSpider(Spider):
         self.max_sitemap_depth = 3
         self.max_documents = 1000
         self.walk_max_pages = 200
+        # Sitemaps and feeds parsed and admitted at once: each holds up to PROVNEWS_DISCOVERY_MAX_URLS
+        # links in memory meanwhile, so the crawl's memory does not grow with the documents in flight.
+        self.documents_at_once = DeferredSemaphore(2)
         self.crawl_state = CrawlState(self._count, backfill=self.backfill)
 
     @property
@@ -251,30 +255,43 @@ class NewsSpider(Spider):
 
     async def parse_sitemap(self, response: Response, site: Site, depth: int = 0) -> AsyncIterator[Request]:
         self._keep_validators(site, response)
-        parsed = await self._parse_document(read_sitemap, response, site, "sitemap")
-        if parsed is None:
-            return
-        if parsed.kind == "sitemapindex":
-            if depth + 1 > self.max_sitemap_depth:
-                self._limit_hit(site, "sitemap_depth", f"{response.url} is nested {depth + 1} indexes deep")
+        await maybe_deferred_to_future(self.documents_at_once.acquire())
+        try:
+            parsed = await self._parse_document(read_sitemap, response, site, "sitemap")
+            if parsed is None:
                 return
-            for link in sorted(parsed.links, key=lambda lk: lk.lastmod or "", reverse=True):
-                if self.since is not None and not sitemap_in_period(link, self.since, self.until):
-                    self._count("discovery/sitemaps_out_of_range")
-                    continue
-                if not self._document_allowed(site, link.url):
-                    break
-                yield self._source(site, link.url, self.parse_sitemap, depth=depth + 1)
+            if parsed.kind == "sitemapindex":
+                for request in self._children(site, response.url, parsed.links, depth):
+                    yield request
+                return
+            async for request in self._articles_in_parts(site, parsed.links, "sitemap"):
+                yield request
+        finally:
+            self.documents_at_once.release()
+
+    def _children(self, site: Site, url: str, links: list[Link], depth: int) -> Iterator[Request]:
+        """Requests for the sitemaps of an index, newest first, within the depth and document limits."""
+        if depth + 1 > self.max_sitemap_depth:
+            self._limit_hit(site, "sitemap_depth", f"{url} is nested {depth + 1} indexes deep")
             return
-        async for request in self._articles_in_parts(site, parsed.links, "sitemap"):
-            yield request
+        for link in sorted(links, key=lambda lk: lk.lastmod or "", reverse=True):
+            if self.since is not None and not sitemap_in_period(link, self.since, self.until):
+                self._count("discovery/sitemaps_out_of_range")
+                continue
+            if not self._document_allowed(site, link.url):
+                break
+            yield self._source(site, link.url, self.parse_sitemap, depth=depth + 1)
 
     async def parse_feed(self, response: Response, site: Site) -> AsyncIterator[Request]:
         self._keep_validators(site, response)
-        parsed = await self._parse_document(read_feed, response, site, "feed")
-        if parsed is not None:
-            async for request in self._articles_in_parts(site, parsed.links, "feed"):
-                yield request
+        await maybe_deferred_to_future(self.documents_at_once.acquire())
+        try:
+            parsed = await self._parse_document(read_feed, response, site, "feed")
+            if parsed is not None:
+                async for request in self._articles_in_parts(site, parsed.links, "feed"):
+                    yield request
+        finally:
+            self.documents_at_once.release()
 
     async def _articles_in_parts(self, site: Site, links: list[Link], source: str) -> AsyncIterator[Request]:
         """`_articles` a thousand links at a time, letting the reactor serve other requests in between
