@@ -55,8 +55,8 @@ class StatsCounter(Protocol):
 
 
 class CrawlState:
-    """URL states of the crawled sites, loaded at start and written back as the run goes; `count`
-    receives the stats keys (without the `provnews/` prefix)."""
+    """URL states of the crawled sites, read per discovery page (and, for resume, page by page) and
+    written back as the run goes; `count` receives the stats keys (without the `provnews/` prefix)."""
 
     def __init__(self, count: StatsCounter, *, backfill: bool = False) -> None:
         self.count = count

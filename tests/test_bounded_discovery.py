@@ -15,8 +15,11 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from lxml import etree
 
-from crawler.discovery import read_feed, read_sitemap
+from crawler.discovery import listing_links, read_feed, read_sitemap
 from pipelines.storage import Storage
 from tests.helpers import run
 
@@ -271,3 +274,27 @@ def test_streaming_parsers_expand_no_entities_and_read_no_files() -> None:
     bomb = gzip.compress(b"<urlset>" + b" " * (60 * 1024 * 1024) + b"</urlset>")
     with pytest.raises(ValueError, match="larger than"):
         read_sitemap(bomb)
+
+
+@given(
+    st.binary(max_size=2000)
+    | st.text(max_size=500).map(lambda t: f"<urlset><url><loc>{t}</loc></url></urlset>".encode())
+)
+@settings(max_examples=200, deadline=None)
+def test_any_bytes_give_links_or_a_clear_error(body: bytes) -> None:
+    for reader in (read_sitemap, read_feed):
+        try:
+            parsed = reader(body, 10)
+        except (ValueError, etree.XMLSyntaxError, EOFError, OSError):
+            continue  # counted as sitemap_error / feed_error by the spider
+        assert len(parsed.links) <= 10
+        assert all(link.url and link.url == link.url.strip() for link in parsed.links)
+
+
+@given(st.text(max_size=300), st.sampled_from(["", "<time datetime='{t}'>", "<span class='date'>{t}</span>"]))
+@settings(max_examples=200, deadline=None)
+def test_listing_links_take_any_page(text: str, date_markup: str) -> None:
+    page = f"<ul><li><a href='/a-post1.html'>{text}</a>{date_markup.format(t=text)}</li></ul>"
+    links = listing_links(page, "https://bao.vn/thoi-su/", lambda url: url.endswith("-post1.html"))
+    assert [link.url for link in links] == ["https://bao.vn/a-post1.html"]
+    assert links[0].published is None or links[0].published.endswith("+07:00")
