@@ -45,19 +45,20 @@ class HostileSitemaps(ThreadingHTTPServer):
         self.streaming = threading.Event()  # set once this server has served 5 article pages
         self.gate: threading.Event | None = None  # the big sitemap waits for it before it is served
 
-    def urlset(self, urls: list[str]) -> bytes:
-        entries = "".join(f"<url><loc>{url}</loc></url>" for url in urls)
+    @staticmethod
+    def sitemap(root: str, entry: str, locs: list[str]) -> bytes:
+        """A sitemap (`urlset`, `url`) or sitemap index (`sitemapindex`, `sitemap`) of these locations."""
+        entries = "".join(f"<{entry}><loc>{loc}</loc></{entry}>" for loc in locs)
         return (
             '<?xml version="1.0" encoding="UTF-8"?>'
-            f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>'
+            f'<{root} xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</{root}>'
         ).encode()
 
+    def urlset(self, urls: list[str]) -> bytes:
+        return self.sitemap("urlset", "url", urls)
+
     def index(self, locs: list[str]) -> bytes:
-        entries = "".join(f"<sitemap><loc>{loc}</loc></sitemap>" for loc in locs)
-        return (
-            '<?xml version="1.0" encoding="UTF-8"?>'
-            f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</sitemapindex>'
-        ).encode()
+        return self.sitemap("sitemapindex", "sitemap", locs)
 
     def big(self) -> bytes:
         if self._big is None:
