@@ -53,9 +53,12 @@ def mark_urls(conn: Connection, marks: Iterable[UrlMark]) -> int:
             "first_seen_at": now,
             "updated_at": now,
             "article_id": mark.article_id,
-            "discovered_date": to_utc(mark.discovered_date),
-            "discovered_date_source": mark.discovered_date_source if mark.discovered_date else None,
         }
+        if mark.status == "discovered":  # (an outcome never carries one: kept as discovery wrote it)
+            rows[key]["discovered_date"] = to_utc(mark.discovered_date)
+            rows[key]["discovered_date_source"] = (
+                mark.discovered_date_source if mark.discovered_date else None
+            )
     _link_articles(
         conn, [row for row in rows.values() if row["status"] == "stored" and not row["article_id"]]
     )
