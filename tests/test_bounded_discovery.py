@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
+from crawler.crawl_state import CrawlState
 from crawler.discovery import listing_links, read_feed, read_sitemap
 from pipelines.storage import Storage
 from tests.helpers import run
@@ -210,8 +211,8 @@ def test_resumed_urls_honour_max_articles(hostile: HostileSitemaps, tmp_path: Pa
     stats, _ = crawl(db, no_sources, "--max-articles", "7")
     assert len(requested(hostile, "/flat-")) - before == 7
     assert stats["articles_new"] == 7 and stats["pending_resumed"] == 7
-    # and a run without a cap takes the rest, read page by page
-    stats, _ = crawl(db, no_sources)
+    # and a run without a cap takes the rest, 20 at a time (each next page when the crawl runs dry)
+    stats, _ = crawl(db, no_sources, "-s", "PROVNEWS_RESUME_PAGE=20")
     assert stats["articles_new"] == 108
     with Storage.open(db) as storage:
         assert storage.count_articles() == 120
@@ -299,3 +300,26 @@ def test_listing_links_take_any_page(text: str, date_markup: str) -> None:
     links = listing_links(page, "https://bao.vn/thoi-su/", lambda url: url.endswith("-post1.html"))
     assert [link.url for link in links] == ["https://bao.vn/a-post1.html"]
     assert links[0].published is None or links[0].published.endswith("+07:00")
+
+
+def test_resume_reads_pending_urls_page_by_page_each_once(db_url: str) -> None:
+    """1,200 URLs left discovered: taken in pages of the size asked for, in url_key order, each once,
+    those already requested in the run skipped; an empty page once none is left."""
+    urls = [f"https://bao.vn/tin-{n}-post{n}.html" for n in range(1200)]
+    counted: list[str] = []
+    state = CrawlState(lambda key, n=1: counted.append(key))
+    state.storage = Storage.open(db_url)
+    try:
+        state.storage.mark_urls([(url, "baoa", "discovered") for url in urls])
+        state.storage.mark_urls([(urls[0], "baoa", "stored")])  # done: not pending
+        state.load("baoa")
+        state.take(urls[1])  # already requested in this run by discovery
+        pages = []
+        while page := state.resume("baoa", 250):
+            pages.append([p.url for p in page])
+        assert [len(p) for p in pages] == [250, 250, 250, 250, 198]
+        taken = [url for page in pages for url in page]
+        assert len(set(taken)) == len(taken) and set(taken) == set(urls[2:])
+        assert counted.count("discovery/articles_pending") == 1198
+    finally:
+        state.storage.close()

@@ -33,7 +33,7 @@ from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
-from crawler.crawl_state import RESUME_PAGE, CrawlState
+from crawler.crawl_state import CrawlState
 from crawler.discovery import (
     Link,
     Parsed,
@@ -102,6 +102,7 @@ class NewsSpider(Spider):
         self.max_sitemap_depth = 3
         self.max_documents = 1000
         self.walk_max_pages = 200
+        self.resume_page = 500
         # Sitemaps and feeds parsed and admitted at once: each holds up to PROVNEWS_DISCOVERY_MAX_URLS
         # links in memory meanwhile, so the crawl's memory does not grow with the documents in flight.
         self.documents_at_once = DeferredSemaphore(2)
@@ -144,6 +145,7 @@ class NewsSpider(Spider):
         spider.max_sitemap_depth = settings.getint("PROVNEWS_SITEMAP_MAX_DEPTH", 3)
         spider.max_documents = settings.getint("PROVNEWS_DISCOVERY_MAX_DOCUMENTS", 1000)
         spider.walk_max_pages = settings.getint("PROVNEWS_LISTING_WALK_MAX_PAGES", 200)
+        spider.resume_page = settings.getint("PROVNEWS_RESUME_PAGE", 500)
         crawler.signals.connect(spider.resume_more, signal=signals.spider_idle)
         return spider
 
@@ -174,7 +176,7 @@ class NewsSpider(Spider):
 
     def _resumed(self, site: Site) -> Iterator[Request]:
         """Requests for the next page of URLs earlier runs left unfinished, within --max-articles."""
-        want = RESUME_PAGE
+        want = self.resume_page
         if self.max_articles is not None:
             want = min(want, self.max_articles - self.scheduled[site.id])
         if want <= 0:
