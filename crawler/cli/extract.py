@@ -74,7 +74,7 @@ def declares_article(page: Page) -> bool:
     """Whether a page calls itself an article: og:type article, or a JSON-LD article object."""
     if (page.meta("og:type") or "").lower() == "article":
         return True
-    return any(page.jsonld_value(key) for key in ("headline", "name", "@type"))
+    return page.jsonld_value("@type") is not None  # only article types are looked up
 
 
 @click.command()
