@@ -20,6 +20,7 @@ from crawler.replica import ReplicaServer
 from crawler.replica.sitegen import VN_TZ
 from pipelines.db import ListingWalk, UrlState
 from pipelines.storage import Storage
+from tests.fault_proxy import Fault, FaultProxy
 from tests.helpers import BIN, run
 from tests.paths import REPO
 
@@ -191,3 +192,31 @@ def test_since_until_backfills_a_listing_only_site_by_the_dates_of_listing_items
     # the walk stopped at the first page older than the period, well before the listing's end
     last = -(-len(model.in_section("thoi-su")) // 8)
     assert max(pages_requested(replica, "thoi-su")) < last
+
+
+def test_a_walk_stopped_by_an_error_goes_on_from_the_failing_page(
+    replica: ReplicaServer, tmp_path: Path
+) -> None:
+    """Page 6 of thoi-su answers 500 for a whole run: the walk records page 6 as its next page, is not
+    complete, and the next run goes on from page 6 (and reads page 1 for what is new)."""
+    db = f"sqlite:///{tmp_path / 'error.sqlite3'}"
+    with FaultProxy(replica.base_url(SITE)) as proxy:
+        sites_file = tmp_path / "sites.toml"
+        text = replica.sites_toml(sitemaps=False, listings=("thoi-su",))
+        sites_file.write_text(text.replace(replica.base_url(SITE), proxy.base_url), encoding="utf-8")
+        fault = proxy.add(Fault(path=r"^/thoi-su/\?page=6$", status=500))
+        first = crawl(db, sites_file, "-s", "RETRY_TIMES=0")
+        assert first.stderr.count("Traceback") == 0
+        listing = f"{proxy.base_url}thoi-su/"
+        assert walks(db) == {listing: (6, False)}
+        proxy.faults.remove(fault)
+        before = len(proxy.log)
+        second = crawl(db, sites_file)
+        assert second.returncode == 0, second.stderr[-3000:]
+        pages = [h.path for h in proxy.log[before:] if h.path.startswith("/thoi-su/")]
+    assert walks(db) == {listing: (1, True)}
+    assert "/thoi-su/" in pages and "/thoi-su/?page=6" in pages
+    assert not {f"/thoi-su/?page={n}" for n in range(2, 6)} & set(pages)
+    model = replica.models[SITE]
+    base = proxy.base_url.rstrip("/")
+    assert {base + a.path(model.family) for a in model.in_section("thoi-su")} <= stored_urls(db)
