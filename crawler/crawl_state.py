@@ -3,6 +3,11 @@
 
 - a URL found for the first time is recorded as "discovered" (one write per discovery page) before it
   is requested, so a run killed at any moment leaves it for the next run, which requests it first;
+- what earlier runs knew of a URL is read from the database per discovery page, and the URLs they
+  left unfinished are read page by page as the crawl takes them: memory stays flat whatever the
+  number of URLs a site has;
+- the walk of each listing to its oldest page is recorded page by page, so an interrupted walk goes
+  on where it stopped;
 - stored articles are not fetched again unless their sitemap lastmod (or feed date) says they changed;
 - failed URLs are retried in later runs with back-off, up to `max_attempts`;
 - the HTTP validators (ETag, Last-Modified) of discovery pages are kept for conditional requests, but
@@ -11,15 +16,39 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import hashlib
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from pipelines.disk import is_disk_full
+from pipelines.listing_walks import WalkState
 from pipelines.rows import to_utc
 from pipelines.storage import Storage, UrlMark
-from pipelines.urlstate import UrlInfo
+from pipelines.urlstate import PendingUrl, UrlInfo
 from pipelines.validators import Validators
+
+RESUME_PAGE = 500  # URLs left by earlier runs read per database query
+
+
+class UrlKeys:
+    """A set of URLs kept as 8-byte digests: a few dozen bytes per URL for millions of URLs."""
+
+    def __init__(self) -> None:
+        self._keys: set[int] = set()
+
+    @staticmethod
+    def _key(url: str) -> int:
+        return int.from_bytes(hashlib.blake2b(url.encode("utf-8"), digest_size=8).digest(), "big")
+
+    def add(self, url: str) -> None:
+        self._keys.add(self._key(url))
+
+    def __contains__(self, url: object) -> bool:
+        return isinstance(url, str) and self._key(url) in self._keys
+
+    def __len__(self) -> int:
+        return len(self._keys)
 
 
 class StatsCounter(Protocol):
@@ -27,8 +56,8 @@ class StatsCounter(Protocol):
 
 
 class CrawlState:
-    """URL states of the crawled sites, loaded at start and written back as the run goes; `count`
-    receives the stats keys (without the `provnews/` prefix)."""
+    """URL states of the crawled sites, read per discovery page (and, for resume, page by page) and
+    written back as the run goes; `count` receives the stats keys (without the `provnews/` prefix)."""
 
     def __init__(self, count: StatsCounter, *, backfill: bool = False) -> None:
         self.count = count
@@ -36,40 +65,59 @@ class CrawlState:
         self.storage: Storage | None = None  # opened by the spider once it has its settings
         self.max_attempts = 5
         self.retry_backoff = 900.0  # seconds before the first retry; doubled after each failure
-        self.states: dict[str, dict[str, UrlInfo]] = {}  # site id -> URL -> what earlier runs left
-        self.stored: set[str] = set()
-        self.seen: set[str] = set()  # requested, or settled, in this run
-        self.skipped: set[str] = set()  # stored and unchanged so far in this run (counted once)
-        self.lastmods: dict[str, str] = {}  # article URL -> newest sitemap/feed date seen in this run
+        # What the database knows of the URLs of the discovery page being admitted (see `prefetch`).
+        self.known: dict[str, UrlInfo] = {}
+        self.stored: set[str] = set()  # of those, URLs of stored articles that url_state lacks
+        self.seen = UrlKeys()  # requested, or settled, in this run
+        self.skipped = UrlKeys()  # stored and unchanged so far in this run (counted once)
+        self.new_in_run = UrlKeys()  # requested in this run, and met for the first time in it
+        self.lastmods: dict[str, str] = {}  # URL requested in this run -> newest sitemap/feed date seen
+        # URL requested without a publication date -> the one a later discovery page showed
+        self.discovery_dates: dict[str, tuple[str, str]] = {}
         self.redirected: dict[str, str] = {}  # final URL -> the URL requested (its url_state key)
         self.validators: dict[str, Validators] = {}  # read by ConditionalRequestsMiddleware
         self.new_validators: dict[str, Validators] = {}
         self.unclean_sites: set[str] = set()  # discovery failed somewhere: keep no validators
         self._discovered: list[UrlMark] = []  # new URLs not written yet
         self.disk_full: BaseException | None = None  # set when a write found the disk full
+        self._new: set[str] = set()  # of the URLs of the page being admitted, those first met now
+        self._resume_after: dict[str, str] = {}  # site id -> last url_key read by resume; gone when done
 
     # -- start -----------------------------------------------------------------------------------
     def load(self, site_id: str) -> None:
         assert self.storage is not None
-        self.states[site_id] = self.storage.site_url_states(site_id)
-        self.stored |= self.storage.stored_urls(site_id)
+        self._resume_after.setdefault(site_id, "")
         if not self.backfill:
             self.validators.update(self.storage.validators([site_id]))
 
-    def resume(self, site_id: str) -> Iterator[str]:
-        """URLs met before and not done: never fetched (a crash, a stop, --max-articles), failed and
-        due, or refused by robots.txt (which may allow them now, and is asked before any fetch); each
-        is marked seen and counted as it is taken."""
+    def resume(self, site_id: str, want: int = RESUME_PAGE) -> list[PendingUrl]:
+        """Up to `want` URLs met before and not done, read from the database a page at a time: never
+        fetched (a crash, a stop, --max-articles), failed and due, or refused by robots.txt (which may
+        allow them now, and is asked before any fetch); each is marked seen and counted as it is
+        taken. An empty list once the site has none left."""
+        assert self.storage is not None
         now = datetime.now(UTC)
-        for url, info in self.states[site_id].items():
-            if info.status == "robots_denied":
-                self.count("discovery/robots_recheck")
-            elif info.status == "discovered" or (info.status == "failed" and self._due(info, now)):
-                self.count("discovery/articles_pending")
-            else:
-                continue
-            self.seen.add(url)
-            yield url
+        taken: list[PendingUrl] = []
+        while len(taken) < want and site_id in self._resume_after:
+            page = self.storage.pending_urls(site_id, self._resume_after[site_id], RESUME_PAGE)
+            if not page:
+                del self._resume_after[site_id]  # nothing left
+            for pending in page:
+                self._resume_after[site_id] = pending.url_key
+                info = pending.info
+                if pending.url in self.seen:
+                    continue
+                if info.status == "robots_denied":
+                    self.count("discovery/robots_recheck")
+                elif info.status == "discovered" or (info.status == "failed" and self._due(info, now)):
+                    self.count("discovery/articles_pending")
+                else:
+                    continue
+                self.seen.add(pending.url)
+                taken.append(pending)
+                if len(taken) >= want:
+                    break
+        return taken
 
     def _due(self, info: UrlInfo, now: datetime) -> bool:
         if info.attempts >= self.max_attempts:
@@ -78,15 +126,30 @@ class CrawlState:
         return now - info.updated_at >= timedelta(seconds=wait)
 
     # -- discovery -------------------------------------------------------------------------------
-    def admit(self, site_id: str, url: str, lastmod: str | None) -> bool:
-        """Whether an article URL found by discovery is worth a request in this run. A new URL is kept
-        for `record_discovered`, which must run before its request is made."""
-        if lastmod and lastmod > self.lastmods.get(url, ""):
+    def prefetch(self, urls: Iterable[str]) -> None:
+        """Read what the database knows of the URLs of one discovery page, for `admit`."""
+        assert self.storage is not None
+        wanted = [url for url in dict.fromkeys(urls) if url not in self.seen]
+        self.known = self.storage.url_infos(wanted)
+        self._new = set()
+        self.stored = self.storage.stored_among([url for url in wanted if url not in self.known])
+
+    def admit(
+        self,
+        site_id: str,
+        url: str,
+        lastmod: str | None,
+        published: str | None = None,
+        date_source: str | None = None,
+    ) -> bool:
+        """Whether an article URL found by discovery is worth a request in this run (after `prefetch`
+        of its page). A new URL is kept, with the publication date discovery saw, for
+        `record_discovered`, which must run before its request is made."""
+        if lastmod and url in self.lastmods and lastmod > self.lastmods[url]:
             self.lastmods[url] = lastmod
         if url in self.seen:
             return False
-        states = self.states.setdefault(site_id, {})
-        info = states.get(url)
+        info = self.known.get(url)
         if info is None and url in self.stored:
             self.seen.add(url)
             self.count("discovery/skipped_stored")
@@ -97,19 +160,30 @@ class CrawlState:
                 self.skipped.add(url)
                 self.count("discovery/skipped_stored")
             return False
-        self.seen.add(url)
+        # An admitted URL is marked seen by `take` when it is requested: one left for a later run by
+        # --max-articles costs no memory here (the database holds it).
         if info is None:
-            self._discovered.append(UrlMark(url, site_id, "discovered", lastmod=lastmod))
-            states[url] = UrlInfo("discovered", 0, None, datetime.now(UTC))
+            mark = UrlMark(url, site_id, "discovered", None, None, lastmod, published, date_source)
+            self._discovered.append(mark)
+            self.known[url] = UrlInfo("discovered", 0, None, datetime.now(UTC))
+            self._new.add(url)
         elif info.status == "stored":
             self.count("discovery/refetch_modified")
         elif info.status == "failed" and not self._due(info, datetime.now(UTC)):
+            self.seen.add(url)
             self.count("discovery/skipped_failed")
             return False
         elif info.status in ("not_article", "gone"):
+            self.seen.add(url)
             self.count(f"discovery/skipped_{info.status}")
             return False
         return True
+
+    def take(self, url: str) -> None:
+        """An admitted URL is requested in this run."""
+        self.seen.add(url)
+        if url in self._new:
+            self.new_in_run.add(url)
 
     def record_discovered(self) -> None:
         """Write the URLs admitted for the first time since the last call (one write per discovery page)."""
@@ -125,6 +199,18 @@ class CrawlState:
             self.disk_full = exc
             return
         self.count("discovery/new_urls", len(discovered))
+
+    # -- listing walks ---------------------------------------------------------------------------
+    def listing_walks(self, site_id: str) -> dict[str, WalkState]:
+        assert self.storage is not None
+        return self.storage.listing_walks(site_id)
+
+    def save_walk(self, site_id: str, listing: str, next_page: int, complete: bool) -> None:
+        """Record a listing walk's progress (after its page's URLs were recorded) or its end."""
+        assert self.storage is not None
+        self.storage.save_listing_walk(site_id, listing, next_page, complete)
+        if complete:
+            self.count("discovery/listing_walks_completed")
 
     def keep_validators(self, site_id: str, url: str, etag: bytes | None, modified: bytes | None) -> None:
         """Remember a discovery page's ETag / Last-Modified, for `close` to save."""

@@ -18,6 +18,8 @@ class PageItem:
     fetched_at: str | None = None
     lastmod: str | None = None
     requested_url: str | None = None  # the URL the run set out to fetch (its outcome's key)
+    discovered_date: str | None = None  # the publication date discovery saw (sitemap, feed, listing)
+    discovered_date_source: str | None = None
 
 
 @dataclass

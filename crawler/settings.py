@@ -118,3 +118,11 @@ PROVNEWS_RUN_SAVE_INTERVAL = float(os.environ.get("PROVNEWS_RUN_SAVE_INTERVAL", 
 # Live progress per site: auto (when stderr is a terminal), 1 or 0; and its interval in seconds.
 PROVNEWS_PROGRESS = os.environ.get("PROVNEWS_PROGRESS", "auto")
 PROVNEWS_PROGRESS_INTERVAL = float(os.environ.get("PROVNEWS_PROGRESS_INTERVAL", "5"))
+# Discovery bounds: deepest page of a listing walk; URLs read per sitemap or feed; sitemap indexes nested
+# below a registry sitemap; sitemaps and feeds fetched per site and run. Each limit hit is counted.
+PROVNEWS_LISTING_WALK_MAX_PAGES = int(os.environ.get("PROVNEWS_LISTING_WALK_MAX_PAGES", "200"))
+PROVNEWS_DISCOVERY_MAX_URLS = int(os.environ.get("PROVNEWS_DISCOVERY_MAX_URLS", "50000"))
+PROVNEWS_SITEMAP_MAX_DEPTH = int(os.environ.get("PROVNEWS_SITEMAP_MAX_DEPTH", "3"))
+# URLs left by earlier runs taken per site at a time (the next ones when the crawl runs out of work).
+PROVNEWS_RESUME_PAGE = int(os.environ.get("PROVNEWS_RESUME_PAGE", "500"))
+PROVNEWS_DISCOVERY_MAX_DOCUMENTS = int(os.environ.get("PROVNEWS_DISCOVERY_MAX_DOCUMENTS", "1000"))

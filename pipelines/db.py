@@ -181,6 +181,9 @@ class UrlState(Base):
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+    # The publication date discovery saw (news sitemap, feed, listing item), for pages that give none.
+    discovered_date: Mapped[datetime | None]
+    discovered_date_source: Mapped[str | None] = mapped_column(Text)
 
 
 class SourceState(Base):
@@ -194,6 +197,19 @@ class SourceState(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ListingWalk(Base):
+    """How far the walk of one listing (all its pages, oldest included) has gone, and whether it ended."""
+
+    __tablename__ = "listing_walks"
+
+    url_key: Mapped[str] = mapped_column(String(40), primary_key=True)  # sha1 of the listing URL
+    url: Mapped[str] = mapped_column(Text)
+    site_id: Mapped[str] = mapped_column(String(64), index=True)
+    next_page: Mapped[int] = mapped_column(Integer, default=1)
+    completed_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SiteLockRow(Base):

@@ -7,15 +7,32 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
+from crawler.discovery import date_in_url
 from crawler.items import ArticleItem, PageItem
 from crawler.limits import ExtractionError, ExtractionLimitExceeded, LimitedExtractor
 from crawler.parsers import NotAnArticle
+from crawler.parsers.fields import ArticleFields
 from crawler.registry import Site, load_sites
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+
+def date_from_discovery(fields: ArticleFields, item: PageItem) -> None:
+    """Date a page that gives no date of its own with what discovery saw: a publication date (news
+    sitemap, feed, listing item) first, then a day in the URL, then the sitemap or feed lastmod (a
+    change date, which is only an upper bound of the publication)."""
+    candidates = (
+        (item.discovered_date, f"discovery:{item.discovered_date_source or 'unknown'}"),
+        (date_in_url(item.url), "discovery:url"),
+        (item.lastmod, "discovery:lastmod"),
+    )
+    for value, source in candidates:
+        if value:
+            fields.published_at, fields.date_source = value, source
+            return
 
 
 class ExtractPipeline:
@@ -71,6 +88,8 @@ class ExtractPipeline:
         except ExtractionError as exc:  # a parser bug: logged in full; the URL fails, with attempts
             logger.error("%s: the %s parser raised on %s\n%s", item.site_id, family, item.url, exc.trace)
             raise DropItem(f"extract_error: {exc}: {item.url}") from exc
+        if not fields.published_at:
+            date_from_discovery(fields, item)
         if fields.fallback:
             stats.inc_value("provnews/extract/fallback")
             stats.inc_value(f"provnews/extract/fallback/{item.site_id}")

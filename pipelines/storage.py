@@ -12,15 +12,16 @@ from sqlalchemy import ColumnElement, Connection, and_, exists, func, literal_co
 from sqlalchemy.orm import aliased
 
 from crawler.urls import url_identity
-from pipelines import bulk, health, locks, migrate, runs, urlstate, validators
+from pipelines import bulk, health, listing_walks, locks, migrate, runs, urlstate, validators
 from pipelines.bisect import Refused, store_bisected
 from pipelines.db import Article, SiteRow
 from pipelines.engine import make_engine, writer
+from pipelines.listing_walks import WalkState
 from pipelines.migrate import SchemaOutOfDate
 from pipelines.rows import public_dict
 from pipelines.sql import DateLike, article_filters
 from pipelines.upsert import SiteLike, UpsertResult, upsert_articles, upsert_sites
-from pipelines.urlstate import UrlInfo, UrlMark
+from pipelines.urlstate import PendingUrl, UrlInfo, UrlMark
 from pipelines.validators import Validators
 
 logger = logging.getLogger(__name__)
@@ -149,6 +150,10 @@ class Storage:
         with self._writer.begin() as conn:
             return urlstate.mark_urls(conn, checked)
 
+    def save_listing_walk(self, site_id: str, url: str, next_page: int, complete: bool) -> None:
+        with self._writer.begin() as conn:
+            listing_walks.save(conn, site_id, url, next_page, complete)
+
     def start_run(self, command: str, sites: list[str]) -> int:
         with self._writer.begin() as conn:
             return runs.start_run(conn, command, sites)
@@ -255,6 +260,25 @@ class Storage:
         """URL -> (status, attempts, lastmod, updated_at) of every URL of a site the crawler has met."""
         with self._read() as conn:
             return urlstate.site_states(conn, site_id)
+
+    def url_infos(self, urls: Iterable[str]) -> dict[str, UrlInfo]:
+        """URL -> (status, attempts, lastmod, updated_at) of those of these URLs met before."""
+        with self._read() as conn:
+            return urlstate.url_infos(conn, urls)
+
+    def stored_among(self, urls: Iterable[str]) -> set[str]:
+        """Those of these URLs that are the fetched or canonical URL of a stored article."""
+        with self._read() as conn:
+            return urlstate.stored_among(conn, urls)
+
+    def pending_urls(self, site_id: str, after: str = "", limit: int = 500) -> list[PendingUrl]:
+        """One page of the URLs of a site that earlier runs left unfinished, after url_key `after`."""
+        with self._read() as conn:
+            return urlstate.pending_page(conn, site_id, after, limit)
+
+    def listing_walks(self, site_id: str) -> dict[str, WalkState]:
+        with self._read() as conn:
+            return listing_walks.load(conn, site_id)
 
     def validators(self, site_ids: Iterable[str]) -> dict[str, Validators]:
         with self._read() as conn:

@@ -21,6 +21,8 @@ class UrlMark(NamedTuple):
     reason: str | None = None
     article_id: int | None = None
     lastmod: str | datetime | None = None
+    discovered_date: str | datetime | None = None  # the publication date discovery saw
+    discovered_date_source: str | None = None
 
 
 def as_mark(item: UrlMark | Mapping[str, Any] | tuple[Any, ...]) -> UrlMark:
@@ -52,6 +54,11 @@ def mark_urls(conn: Connection, marks: Iterable[UrlMark]) -> int:
             "updated_at": now,
             "article_id": mark.article_id,
         }
+        if mark.status == "discovered":  # (an outcome never carries one: kept as discovery wrote it)
+            rows[key]["discovered_date"] = to_utc(mark.discovered_date)
+            rows[key]["discovered_date_source"] = (
+                mark.discovered_date_source if mark.discovered_date else None
+            )
     _link_articles(
         conn, [row for row in rows.values() if row["status"] == "stored" and not row["article_id"]]
     )
@@ -60,8 +67,10 @@ def mark_urls(conn: Connection, marks: Iterable[UrlMark]) -> int:
     fetched = [row for row in rows.values() if row["status"] != "discovered"]
     if discovered:
         stmt = upsert_statement(conn, table)
-        lastmod = {"lastmod": func.coalesce(stmt.excluded.lastmod, table.c.lastmod)}
-        conn.execute(stmt.on_conflict_do_update(index_elements=["url_key"], set_=lastmod), discovered)
+        refreshed = ("lastmod", "discovered_date", "discovered_date_source")
+        set_new = {name: func.coalesce(stmt.excluded[name], table.c[name]) for name in refreshed}
+        for part in chunks(discovered, 1000):  # one statement per thousand: bounded whatever a sitemap holds
+            conn.execute(stmt.on_conflict_do_update(index_elements=["url_key"], set_=set_new), list(part))
     if fetched:
         stmt = upsert_statement(conn, table)
         set_: dict[str, Any] = {name: stmt.excluded[name] for name in ("status", "reason", "updated_at")}
@@ -104,12 +113,68 @@ class UrlInfo(NamedTuple):
     updated_at: datetime
 
 
+_INFO_COLUMNS = (UrlState.url, UrlState.status, UrlState.attempts, UrlState.lastmod, UrlState.updated_at)
+
+
 def site_states(conn: Connection, site_id: str) -> dict[str, UrlInfo]:
     """URL -> UrlInfo for every URL of a site in url_state."""
-    query = select(
-        UrlState.url, UrlState.status, UrlState.attempts, UrlState.lastmod, UrlState.updated_at
-    ).where(UrlState.site_id == site_id)
+    query = select(*_INFO_COLUMNS).where(UrlState.site_id == site_id)
     return {
         url: UrlInfo(status, attempts or 0, lastmod, updated)
         for url, status, attempts, lastmod, updated in conn.execute(query)
     }
+
+
+def url_infos(conn: Connection, urls: Iterable[str]) -> dict[str, UrlInfo]:
+    """URL -> UrlInfo for those of these URLs that url_state knows (one query per 500)."""
+    by_key = {sha1_hex(url): url for url in urls}
+    found: dict[str, UrlInfo] = {}
+    for keys in chunks(list(by_key), 500):
+        query = select(UrlState.url_key, *_INFO_COLUMNS[1:]).where(UrlState.url_key.in_(keys))
+        for key, status, attempts, lastmod, updated in conn.execute(query):
+            found[by_key[key]] = UrlInfo(status, attempts or 0, lastmod, updated)
+    return found
+
+
+def stored_among(conn: Connection, urls: Iterable[str]) -> set[str]:
+    """Those of these URLs that are the fetched or the canonical URL of a stored article."""
+    wanted = list(dict.fromkeys(urls))
+    found: set[str] = set()
+    for part in chunks(wanted, 500):
+        by_identity = {url_identity(url): url for url in part}
+        query = select(Article.url, Article.url_key).where(
+            or_(Article.url.in_(part), Article.url_key.in_(list(by_identity)))
+        )
+        for url, url_key in conn.execute(query):
+            found.add(url)
+            if url_key in by_identity:
+                found.add(by_identity[url_key])
+    return found & set(wanted)
+
+
+class PendingUrl(NamedTuple):
+    """A URL an earlier run met and did not finish (see `pending_page`)."""
+
+    url_key: str
+    url: str
+    info: UrlInfo
+    discovered_date: datetime | None
+    discovered_date_source: str | None
+
+
+PENDING_STATUSES = ("discovered", "failed", "robots_denied")
+
+
+def pending_page(conn: Connection, site_id: str, after: str, limit: int) -> list[PendingUrl]:
+    """Up to `limit` URLs of a site left discovered, failed or refused by robots.txt, by url_key after
+    `after`: resume reads them page by page as the crawl takes them, never all at once."""
+    query = (
+        select(UrlState.url_key, *_INFO_COLUMNS, UrlState.discovered_date, UrlState.discovered_date_source)
+        .where(UrlState.site_id == site_id, UrlState.status.in_(PENDING_STATUSES), UrlState.url_key > after)
+        .order_by(UrlState.url_key)
+        .limit(limit)
+    )
+    return [
+        PendingUrl(key, url, UrlInfo(status, attempts or 0, lastmod, updated), date, source)
+        for key, url, status, attempts, lastmod, updated, date, source in conn.execute(query)
+    ]

@@ -14,13 +14,14 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 
-def problem(fields: ArticleFields, min_text_chars: int = 150) -> str | None:
-    """Why these fields are not a storable article (a short reason code), or None."""
+def problem(fields: ArticleFields, min_text_chars: int = 150, *, need_date: bool = True) -> str | None:
+    """Why these fields are not a storable article (a short reason code), or None; `need_date=False`
+    accepts an article without a date (`provnews extract` shows it with `published_at: null`)."""
     if not fields.title:
         return "no_title"
     if len(fields.text) < min_text_chars:
         return "text_too_short"
-    if not fields.published_at:
+    if need_date and not fields.published_at:
         return "no_date"
     if not unicodedata.is_normalized("NFC", fields.text):
         return "text_not_nfc"

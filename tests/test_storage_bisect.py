@@ -224,8 +224,8 @@ def refuse_url(db_url: str, url: str) -> None:
             return
         conn.exec_driver_sql(
             "CREATE FUNCTION refuse_one() RETURNS trigger AS $$ BEGIN "
-            f"IF NEW.url = '{url}' THEN RAISE EXCEPTION 'refused by the test' USING ERRCODE = 'check_violation'; "
-            "END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+            f"IF NEW.url = '{url}' THEN RAISE EXCEPTION 'refused by the test' "
+            "USING ERRCODE = 'check_violation'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
         )
         conn.exec_driver_sql(
             "CREATE TRIGGER refuse_one BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION refuse_one()"

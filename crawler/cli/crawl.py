@@ -128,4 +128,7 @@ def crawl_summary(s: dict[str, Any], site_ids: list[str], run_id: object = None)
         f"  finish reason:     {s.get('finish_reason')}",
         *balance_lines(s),
     ]
+    limits = s.get("discovery_limits")
+    if limits:  # discovery stopped short somewhere: say where (see PROVNEWS_DISCOVERY_* settings)
+        lines.insert(-1, f"  discovery limits:  {limits}")
     return "\n".join(lines)

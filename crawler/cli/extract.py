@@ -9,10 +9,12 @@ from typing import Any
 
 import click
 
+from crawler.discovery import date_in_url
 from crawler.families import family_for_url, site_for_url
 from crawler.legacy_page import decode_with_legacy_repair
 from crawler.limits import DEFAULT_TIMEOUT, ExtractionLimitExceeded, LimitedExtractor
 from crawler.parsers import NotAnArticle
+from crawler.parsers.page import Page
 from crawler.registry import FAMILIES, RegistryError, load_sites
 from pipelines.validate import problem
 
@@ -42,7 +44,7 @@ def extract_file(
     extractor = extractor or LimitedExtractor(timeout=0)
     try:
         body = path.read_bytes()
-        html = decode_with_legacy_repair(body)[0] if url is None else ""
+        html = decode_with_legacy_repair(body)[0]
     except (OSError, ValueError) as exc:
         return {"file": str(path), "error": f"cannot read: {exc}"}
     url = url or page_url(html, path)
@@ -55,10 +57,24 @@ def extract_file(
         return {"file": str(path), "url": url, "error": str(exc)}
     except ValueError as exc:
         return {"file": str(path), "url": url, "error": f"cannot read: {exc}"}
-    reason = problem(fields)
+    if not fields.published_at:  # the page gives none: a date in its URL is still one
+        fields.published_at = date_in_url(url)
+        fields.date_source = "url" if fields.published_at else None
+    # An undated page is shown with published_at null when it is an article all the same: its
+    # family's body container was found, or its markup says so; otherwise (a listing, a section
+    # front) the missing date is what tells it apart.
+    undated_article = not fields.fallback or declares_article(Page(html, url))
+    reason = problem(fields, need_date=not undated_article)
     if reason:
         return {"file": str(path), "url": url, "error": f"not an article: {reason}"}
     return {"file": str(path), "site": site.id if site else None, **fields.to_dict()}
+
+
+def declares_article(page: Page) -> bool:
+    """Whether a page calls itself an article: og:type article, or a JSON-LD article object."""
+    if (page.meta("og:type") or "").lower() == "article":
+        return True
+    return page.jsonld_value("@type") is not None  # only article types are looked up
 
 
 @click.command()

@@ -175,6 +175,9 @@ def run_summary(stats: dict[str, Any], sites: list[str] | None = None) -> dict[s
         "outcomes": outcomes,
         "outcome_reasons": {cls: dict(sorted(c.items())) for cls, c in by_reason.items()},
         "urls": urls,
+        "discovery_limits": {
+            k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("provnews/discovery/limit/")
+        },
         "dropped": dropped,
         "errors": errors,
         "sites": per_site,

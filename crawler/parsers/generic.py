@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import htmldate
 import trafilatura
 
 from crawler.parsers.base import ArticleParser
 from crawler.parsers.body import Body, extract_body, is_boilerplate
 from crawler.parsers.page import Page
-from crawler.text import clean_text
+from crawler.text import VN_TZ, clean_text
 
 
 class GenericParser(ArticleParser):
@@ -21,6 +24,18 @@ class GenericParser(ArticleParser):
     sapo_css = ()
     body_css = ()
     date_css = ("time", ".date", ".time", ".publish-date", ".post-date", ".pubdate")
+
+    def published(self, page: Page) -> tuple[datetime | None, str | None]:
+        """The shared date rules, then htmldate's reading of the markup (Dublin Core, `<abbr>`,
+        microdata, the URL...) before giving up. Its free-text search is left out: on a news page it
+        picks up the dates of related articles and comments as readily as the article's own."""
+        found = super().published(page)
+        if found[0] is not None:
+            return found
+        day = htmldate.find_date(page.html, url=page.url, original_date=True, extensive_search=False)
+        if not day:
+            return None, None
+        return datetime.fromisoformat(day).replace(tzinfo=VN_TZ), "htmldate"
 
     def body(self, page: Page) -> tuple[Body, bool]:
         text = trafilatura.extract(

@@ -39,7 +39,12 @@ class ReplicaServer:
         seed: int = 7,
         host: str = "127.0.0.1",
         port_base: int | None = None,
+        feed_size: int = 10,
+        undated: bool = False,
+        news_sitemap: bool = False,
     ) -> None:
+        """`feed_size`: items per RSS feed; `undated`: article pages carry no date anywhere (discovery
+        alone can date them); `news_sitemap`: sitemaps carry Google News publication dates."""
         self.site_ids = list(sites or DEFAULT_SITES)
         unknown = [s for s in self.site_ids if s not in SPECS]
         if unknown:
@@ -51,6 +56,8 @@ class ReplicaServer:
         self.host = host
         self.port_base = port_base
         self.models: dict[str, SiteModel] = {s: build_site(s, articles_per_site, seed) for s in self.site_ids}
+        for model in self.models.values():
+            model.feed_size, model.undated, model.news_sitemap = feed_size, undated, news_sitemap
         self._runtimes: dict[str, SiteRuntime] = {}
 
     # ---- lifecycle ----------------------------------------------------------------------------
@@ -96,8 +103,13 @@ class ReplicaServer:
     def base_url(self, site_id: str) -> str:
         return self._runtime(site_id).base_url
 
-    def sites_toml(self) -> str:
-        """A site registry (config/sites.toml format) for the running replica."""
+    def sites_toml(
+        self, *, sitemaps: bool = True, feeds: bool = True, listings: tuple[str, ...] | None = None
+    ) -> str:
+        """A site registry (config/sites.toml format) for the running replica; `sitemaps=False` makes
+        listing-only sites, `feeds=False` sites without feeds, `listings` the section slugs listed
+        (default: all)."""
+        slugs = listings if listings is not None else tuple(slug for slug, _ in SECTIONS)
         blocks = []
         for site_id in self.site_ids:
             spec, base = SPECS[site_id], self.base_url(site_id)
@@ -109,9 +121,9 @@ class ReplicaServer:
                 f"province = {_q(spec.province)}",
                 f"base_url = {_q(base)}",
                 f"family = {_q(spec.family)}",
-                f"feeds = [{_q(base + feed)}]",
-                f"sitemaps = [{_q(base + 'sitemap.xml')}]",
-                "listings = [" + ", ".join(_q(f"{base}{slug}/") for slug, _ in SECTIONS) + "]",
+                f"feeds = [{_q(base + feed)}]" if feeds else "feeds = []",
+                f"sitemaps = [{_q(base + 'sitemap.xml')}]" if sitemaps else "sitemaps = []",
+                "listings = [" + ", ".join(_q(f"{base}{slug}/") for slug in slugs) + "]",
                 f"pagination = {_q(PAGINATION[spec.family])}",
                 "max_listing_pages = 10",
                 f"article_pattern = {_q(ARTICLE_PATTERNS[spec.family])}",

@@ -9,8 +9,6 @@ from xml.sax.saxutils import escape
 
 from crawler.replica.sitegen import Article, SiteModel, iso
 
-FEED_SIZE = 10
-
 
 def robots_txt(base: str) -> str:
     return (
@@ -24,7 +22,7 @@ def robots_txt(base: str) -> str:
 
 
 def feed_articles(model: SiteModel, section: str | None) -> list[Article]:
-    return model.in_section(section)[:FEED_SIZE]
+    return model.in_section(section)[: model.feed_size]
 
 
 def rss(model: SiteModel, base: str, feed_path: str, articles: list[Article], title: str) -> str:
@@ -91,13 +89,20 @@ def sitemap_index(model: SiteModel, base: str) -> str:
 
 
 def sitemap_month(model: SiteModel, base: str, year: int, month: int) -> bytes:
-    entries = [
-        f"<url><loc>{escape(base + a.path(model.family))}</loc><lastmod>{iso(a.modified)}</lastmod></url>"
-        for a in month_articles(model, year, month)
-    ]
+    news = ""
+    entries = []
+    for a in month_articles(model, year, month):
+        if model.news_sitemap:
+            news = (
+                f"<news:news><news:publication_date>{iso(a.published)}</news:publication_date>"
+                f"<news:title>{escape(a.title)}</news:title></news:news>"
+            )
+        loc = escape(base + a.path(model.family))
+        entries.append(f"<url><loc>{loc}</loc><lastmod>{iso(a.modified)}</lastmod>{news}</url>")
     xml = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+        'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">\n'
         + "\n".join(entries)
         + "\n</urlset>\n"
     )

@@ -111,7 +111,8 @@ class SiteRuntime:
             return _text(r.contact_page(), HTML)
         for art in [*model.articles, model.private]:
             if art.path(model.family) == path:
-                return _text(r.article_page(art), HTML, art.modified)
+                html = r.article_page(art)
+                return _text(without_dates(html) if model.undated else html, HTML, art.modified)
         listing = self.listing(path)
         if listing is not None:
             name, list_path, articles, forbidden = listing
@@ -166,6 +167,21 @@ class SiteRuntime:
             tagged = [a for a in model.articles if m[1] in a.tags]
             return m[1], self.renderer.tag_path(m[1]), tagged, False
         return None
+
+
+# Every date an article page shows: meta tags, JSON-LD keys, <time> elements and the a-id date span.
+_DATE_MARKUP = re.compile(
+    r"<meta[^>]+(?:published_time|modified_time|datePublished)[^>]*>"
+    r'|"date(?:Published|Modified)":\s*"[^"]*",?'
+    r"|<time\b.*?</time>"
+    r'|<span class="pubdate">.*?</span>',
+    re.S,
+)
+
+
+def without_dates(page: str) -> str:
+    """An article page with its dates removed (the replica's `undated` sites)."""
+    return _DATE_MARKUP.sub("", page)
 
 
 def _text(text: str, content_type: str, last_modified: datetime | None = None) -> Response:

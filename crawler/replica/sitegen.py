@@ -147,6 +147,9 @@ class SiteModel:
     tags: dict[str, int]  # tag name -> tag id
     most_read: list[int]
     template_version: int = 1
+    feed_size: int = 10  # items in each RSS feed (the newest)
+    undated: bool = False  # article pages show no date at all (meta, JSON-LD, visible)
+    news_sitemap: bool = False  # monthly sitemaps carry news:publication_date
 
     def __post_init__(self) -> None:
         self.by_id = {a.id: a for a in [*self.articles, self.private]}

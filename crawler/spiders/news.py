@@ -2,24 +2,35 @@
 all active sites when none is given). Discovery from sitemaps, feeds and listing pages, driven by the
 site registry (`crawler.discovery` reads them); which article URLs are requested, resumed or retried is
 decided by the run's `crawler.crawl_state.CrawlState`, with the database as the memory of every URL met.
-`-a since=DATE [-a until=DATE]` backfills a period from the monthly sitemaps only; `-a max_articles=N`
+`-a since=DATE [-a until=DATE]` backfills a period from the monthly sitemaps (or, for a site without
+sitemaps, by walking its listings down to `since` by the dates of their items); `-a max_articles=N`
 caps the article requests per site (the rest stay "discovered" for the next run).
+
+Listings are walked to their oldest page (or PROVNEWS_LISTING_WALK_MAX_PAGES) until one complete walk
+is recorded; the walk's progress is saved page by page and resumed by the next run. After that, a
+listing is read from page 1 until a page brings nothing new in this run. Sitemaps and feeds are parsed
+in a thread, with limits per document, on the sitemap index depth and on documents per site and run.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import urljoin
 
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import DeferredSemaphore
+from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from crawler.accounting import (
@@ -35,17 +46,20 @@ from crawler.accounting import (
 from crawler.crawl_state import CrawlState
 from crawler.discovery import (
     Link,
+    Parsed,
     entry_in_period,
+    listing_links,
     listing_page_url,
-    page_links,
-    parse_feed,
-    parse_sitemap,
+    older_than,
+    read_feed,
+    read_sitemap,
     sitemap_in_period,
 )
 from crawler.items import PageItem
 from crawler.middlewares.conditional import NotModified
 from crawler.registry import RegistryError, Site, load_sites
 from crawler.site_stop import site_stopped
+from crawler.text import to_vn_iso
 from crawler.urls import host_of, normalize_url
 from pipelines.disk import stop_crawl
 from pipelines.storage import Storage
@@ -54,6 +68,19 @@ from pipelines.validators import Validators
 logger = logging.getLogger(__name__)
 
 SOURCE, ARTICLE = "source", "article"
+# How a listing is read: to its end (no complete walk recorded yet), from page 1 until a page brings
+# nothing new (after a complete walk), or down to the backfill's `since`.
+WALK, FRESH, BACKFILL = "walk", "fresh", "backfill"
+DISCOVERY_PART = 1000  # article links admitted (one read, one write of URL states) between reactor turns
+
+
+@dataclass
+class ListingRead:
+    """One reading of one listing in this run: its mode and the article URLs it met."""
+
+    listing: str
+    mode: str
+    met: set[str] = field(default_factory=set)
 
 
 class NewsSpider(Spider):
@@ -81,6 +108,16 @@ class NewsSpider(Spider):
         self.sites: list[Site] = []
         self.db_url = ""
         self.scheduled: Counter[str] = Counter()  # article requests per site, for max_articles
+        self.documents: Counter[str] = Counter()  # sitemaps and feeds read per site, for their limit
+        # discovery bounds, from the settings (see from_crawler)
+        self.max_document_urls = 50_000
+        self.max_sitemap_depth = 3
+        self.max_documents = 1000
+        self.walk_max_pages = 200
+        self.resume_page = 500
+        # Sitemaps and feeds parsed and admitted at once: each holds up to PROVNEWS_DISCOVERY_MAX_URLS
+        # links in memory meanwhile, so the crawl's memory does not grow with the documents in flight.
+        self.documents_at_once = DeferredSemaphore(2)
         self.crawl_state = CrawlState(self._count, backfill=self.backfill)
         self.ledger = Ledger(self._count)  # every article URL met, until its outcome is counted
 
@@ -118,6 +155,13 @@ class NewsSpider(Spider):
         state.storage.upsert_sites(spider.sites)
         # A site stopped within the run did not take all its discovery led to: keep no validators.
         crawler.signals.connect(spider.crawl_state.mark_unclean, signal=site_stopped)
+        settings = crawler.settings
+        spider.max_document_urls = settings.getint("PROVNEWS_DISCOVERY_MAX_URLS", 50_000)
+        spider.max_sitemap_depth = settings.getint("PROVNEWS_SITEMAP_MAX_DEPTH", 3)
+        spider.max_documents = settings.getint("PROVNEWS_DISCOVERY_MAX_DOCUMENTS", 1000)
+        spider.walk_max_pages = settings.getint("PROVNEWS_LISTING_WALK_MAX_PAGES", 200)
+        spider.resume_page = settings.getint("PROVNEWS_RESUME_PAGE", 500)
+        crawler.signals.connect(spider.resume_more, signal=signals.spider_idle)
         return spider
 
     # -- start: what earlier runs left, then the discovery sources ---------------------------------
@@ -126,88 +170,251 @@ class NewsSpider(Spider):
         for site in self.sites:
             self.crawl_state.load(site.id)
         for site in self.sites:
-            for url in self.crawl_state.resume(site.id):
-                yield self._article_request(site, url)
+            for request in self._resumed(site):
+                yield request
         for site in self.sites:
             for source in site.sitemaps:
-                yield self._source(site, source, self.parse_sitemap)
-            if self.backfill:  # a period is backfilled from the sitemaps; feeds and listings are "now"
+                if self._document_allowed(site, source):
+                    yield self._source(site, source, self.parse_sitemap, depth=0)
+            if self.backfill:
+                # A period is backfilled from the sitemaps; a site without any walks its listings
+                # down to `since`. Feeds only carry "now".
+                if not site.sitemaps:
+                    for source in site.listings:
+                        yield self._listing(site, ListingRead(site_url(site, source), BACKFILL), 1)
                 continue
             for source in site.feeds:
-                yield self._source(site, source, self.parse_feed)
-            for source in site.listings:
-                yield self._source(site, source, self.parse_listing, listing=site_url(site, source), page=1)
+                if self._document_allowed(site, source):
+                    yield self._source(site, source, self.parse_feed)
+            for request in self._listing_starts(site):
+                yield request
+
+    def _resumed(self, site: Site) -> Iterator[Request]:
+        """Requests for the next page of URLs earlier runs left unfinished, within --max-articles."""
+        want = self.resume_page
+        if self.max_articles is not None:
+            want = min(want, self.max_articles - self.scheduled[site.id])
+        if want <= 0:
+            return
+        for pending in self.crawl_state.resume(site.id, want):
+            if pending.info.lastmod:
+                self.crawl_state.lastmods[pending.url] = to_vn_iso(pending.info.lastmod)
+            date = pending.discovered_date
+            source = pending.discovered_date_source if date else None
+            yield self._article_request(site, pending.url, to_vn_iso(date) if date else None, source)
+
+    def resume_more(self) -> None:
+        """spider_idle: take the next page of unfinished URLs, so they are never all held at once."""
+        more = [request for site in self.sites for request in self._resumed(site)]
+        if not more:
+            return
+        assert self.crawler.engine is not None
+        for request in more:
+            self.crawler.engine.crawl(request)
+        raise DontCloseSpider
+
+    def _listing_starts(self, site: Site) -> Iterator[Request]:
+        """Each listing is walked to its end until one complete walk is recorded, resuming an
+        interrupted walk at its next page (page 1 is then also read for what is new); after that
+        it is read from page 1 until a page brings nothing new."""
+        walks = self.crawl_state.listing_walks(site.id)
+        for source in site.listings:
+            listing = site_url(site, source)
+            walk = walks.get(listing)
+            if walk is not None and walk.completed_at is not None:
+                yield self._listing(site, ListingRead(listing, FRESH), 1)
+                continue
+            start = walk.next_page if walk is not None else 1
+            if start > 1:
+                self._count("discovery/listing_walks_resumed")
+                yield self._listing(site, ListingRead(listing, FRESH), 1)
+            yield self._listing(site, ListingRead(listing, WALK), start)
+
+    def _listing(self, site: Site, read: ListingRead, page: int) -> Request:
+        url = read.listing if page == 1 else listing_page_url(read.listing, site.pagination or "", page)
+        request = self._source(site, url, self.parse_listing, read=read, page=page)
+        # A 304 only says "nothing new" for a listing read from the top after a complete walk.
+        request.meta["provnews_conditional"] = read.mode == FRESH and page == 1 and not self.backfill
+        return request
 
     # -- discovery -------------------------------------------------------------------------------
-    def parse_sitemap(self, response: Response, site: Site) -> Iterable[Request]:
-        self._keep_validators(site, response)
+    def _document_allowed(self, site: Site, url: str) -> bool:
+        """Sitemaps and feeds read per site and run are capped (PROVNEWS_DISCOVERY_MAX_DOCUMENTS)."""
+        self.documents[site.id] += 1
+        if self.documents[site.id] <= self.max_documents:
+            return True
+        self._limit_hit(site, "documents", f"more than {self.max_documents} sitemaps and feeds: {url}")
+        return False
+
+    def _limit_hit(self, site: Site, limit: str, detail: str) -> None:
+        self._count(f"discovery/limit/{limit}")
+        self.crawl_state.mark_unclean(site.id)  # what lies beyond was not taken: keep no validators
+        logger.warning("%s: discovery limit (%s): %s", site.id, limit, detail)
+
+    async def _parse_document(self, reader: Any, response: Response, site: Site, what: str) -> Parsed | None:
+        """A sitemap or feed parsed in a thread (the reactor keeps serving other requests), or None
+        when unreadable (counted)."""
         try:
-            kind, links = parse_sitemap(response.body)
-        except Exception as exc:  # a broken sitemap must not end the crawl; count it and go on
-            self._count("discovery/sitemap_error")
+            parsed: Parsed = await maybe_deferred_to_future(
+                deferToThread(reader, response.body, self.max_document_urls)
+            )
+        except Exception as exc:  # a broken document must not end the crawl; count it and go on
+            self._count(f"discovery/{what}_error")
             self.crawl_state.mark_unclean(site.id)
-            logger.warning("%s: unreadable sitemap %s: %s", site.id, response.url, exc)
-            return
-        if not links:
-            self._count("discovery/sitemap_empty")
-            logger.warning("%s: sitemap %s lists no URLs", site.id, response.url)
-        if kind == "sitemapindex":
-            for link in sorted(links, key=lambda lk: lk.lastmod or "", reverse=True):
-                if self.since is not None and not sitemap_in_period(link, self.since, self.until):
-                    self._count("discovery/sitemaps_out_of_range")
-                    continue
-                yield self._source(site, link.url, self.parse_sitemap)
-            return
-        yield from self._articles(site, links, "sitemap")
+            logger.warning("%s: unreadable %s %s: %s", site.id, what, response.url, exc)
+            return None
+        if parsed.truncated:
+            self._limit_hit(site, "document_urls", f"{response.url} lists more than {self.max_document_urls}")
+        if not parsed.links:
+            self._count(f"discovery/{what}_empty")
+            logger.warning("%s: %s %s lists nothing", site.id, what, response.url)
+        return parsed
 
-    def parse_feed(self, response: Response, site: Site) -> Iterable[Request]:
+    async def parse_sitemap(self, response: Response, site: Site, depth: int = 0) -> AsyncIterator[Request]:
         self._keep_validators(site, response)
-        links = parse_feed(response.body)
-        if not links:
-            self._count("discovery/feed_empty")
-            logger.warning("%s: feed %s lists no items", site.id, response.url)
-        yield from self._articles(site, links, "feed")
+        await maybe_deferred_to_future(self.documents_at_once.acquire())
+        try:
+            parsed = await self._parse_document(read_sitemap, response, site, "sitemap")
+            if parsed is None:
+                return
+            if parsed.kind == "sitemapindex":
+                for request in self._children(site, response.url, parsed.links, depth):
+                    yield request
+                return
+            async for request in self._articles_in_parts(site, parsed.links, "sitemap"):
+                yield request
+        finally:
+            self.documents_at_once.release()
 
-    def parse_listing(self, response: Response, site: Site, listing: str, page: int) -> Iterable[Request]:
+    def _children(self, site: Site, url: str, links: list[Link], depth: int) -> Iterator[Request]:
+        """Requests for the sitemaps of an index, newest first, within the depth and document limits."""
+        if depth + 1 > self.max_sitemap_depth:
+            self._limit_hit(site, "sitemap_depth", f"{url} is nested {depth + 1} indexes deep")
+            return
+        for link in sorted(links, key=lambda lk: lk.lastmod or "", reverse=True):
+            if self.since is not None and not sitemap_in_period(link, self.since, self.until):
+                self._count("discovery/sitemaps_out_of_range")
+                continue
+            if not self._document_allowed(site, link.url):
+                break
+            yield self._source(site, link.url, self.parse_sitemap, depth=depth + 1)
+
+    async def parse_feed(self, response: Response, site: Site) -> AsyncIterator[Request]:
+        self._keep_validators(site, response)
+        await maybe_deferred_to_future(self.documents_at_once.acquire())
+        try:
+            parsed = await self._parse_document(read_feed, response, site, "feed")
+            if parsed is not None:
+                async for request in self._articles_in_parts(site, parsed.links, "feed"):
+                    yield request
+        finally:
+            self.documents_at_once.release()
+
+    async def _articles_in_parts(self, site: Site, links: list[Link], source: str) -> AsyncIterator[Request]:
+        """`_articles` a thousand links at a time, letting the reactor serve other requests in between
+        (each part is one read and one write of URL states)."""
+        from twisted.internet import reactor  # the running one (importing it early would install one)
+
+        for start in range(0, len(links), DISCOVERY_PART):
+            if start:
+                await maybe_deferred_to_future(deferLater(reactor, 0, lambda: None))
+            if not self.crawler.crawling:  # stopping: the rest is read again by the next run
+                self.crawl_state.mark_unclean(site.id)
+                return
+            for request in self._articles(site, links[start : start + DISCOVERY_PART], source)[0]:
+                yield request
+
+    def parse_listing(
+        self, response: Response, site: Site, read: ListingRead, page: int
+    ) -> Iterable[Request]:
         self._keep_validators(site, response)
         if not isinstance(response, TextResponse):
             return
-        found = [Link(u) for u in page_links(response.text, response.url)]
-        new = self._articles(site, found, "listing")
-        yield from new
-        # Listings are newest first: once a page brings nothing new, older pages will not either.
-        if new and site.pagination and page < site.max_listing_pages:
-            next_url = listing_page_url(listing, site.pagination, page + 1)
-            yield self._source(site, next_url, self.parse_listing, listing=listing, page=page + 1)
+        links = listing_links(
+            response.text, response.url, lambda u: self._on_site_article(site, u) is not None
+        )
+        if read.mode == BACKFILL and any(link.published for link in links):
+            # On a listing whose items show dates, an undated link is no item of it (a "most read"
+            # box, a menu): it says nothing of the period.
+            links = [link for link in links if link.published]
+        unmet = [link for link in links if link.url not in read.met]
+        read.met.update(link.url for link in links)
+        requests, new = self._articles(site, links, "listing")
+        yield from requests
+        if read.mode == FRESH:
+            # Listings are newest first: once a page brings nothing new in this run (URLs first met
+            # earlier in the run count as new), older pages will not either.
+            if new and site.pagination and page < site.max_listing_pages:
+                yield self._listing(site, read, page + 1)
+            return
+        # A walk ends at a page with no article it had not met (a last page served again), or a 404.
+        at_limit = page >= self.walk_max_pages
+        if unmet and site.pagination and at_limit:
+            self._count("discovery/limit/listing_walk_pages")
+        ends = not unmet or not site.pagination or at_limit
+        if read.mode == BACKFILL:
+            assert self.since is not None
+            dated = [link for link in links if link.published]
+            ends = ends or (bool(dated) and all(older_than(link, self.since) for link in dated))
+        else:
+            self.crawl_state.save_walk(site.id, read.listing, page + 1, complete=ends)
+        if not ends:
+            yield self._listing(site, read, page + 1)
 
-    def _articles(self, site: Site, links: Iterable[Link], source: str) -> list[Request]:
-        """Requests for the article links worth fetching; new URLs are recorded before they are requested."""
+    def _on_site_article(self, site: Site, url: str) -> str | None:
+        """The normalised URL when it is an article of the site, else None."""
+        url = normalize_url(url, canonical_host=site.domain, aliases=site.aliases)
+        if not site.is_article_url(url) or host_of(url) not in (site.domain, *site.aliases):
+            return None
+        return url
+
+    def _articles(self, site: Site, links: Iterable[Link], source: str) -> tuple[list[Request], int]:
+        """Requests for the article links worth fetching, and how many links are new in this run (first
+        met now or earlier in the run, or changed); new URLs are recorded before they are requested."""
+        found = [(url, link) for link in links if (url := self._on_site_article(site, link.url))]
+        self.crawl_state.prefetch(url for url, _ in found)
         requests: list[Request] = []
-        for link in links:
-            url = normalize_url(link.url, canonical_host=site.domain, aliases=site.aliases)
-            if not site.is_article_url(url) or host_of(url) not in (site.domain, *site.aliases):
-                continue
-            if self.since is not None and not entry_in_period(link, self.since):
+        new = 0
+        for url, link in found:
+            if self.since is not None and not entry_in_period(link, self.since, self.until):
                 self._count("discovery/skipped_out_of_range")
                 continue
-            if not self.crawl_state.admit(site.id, url, link.lastmod):
+            state = self.crawl_state
+            admitted = state.admit(site.id, url, link.lastmod, link.published, link.date_source)
+            if admitted or url in state.new_in_run:
+                new += 1
+            if not admitted:
+                if link.published and url in state.seen:  # a date for a page on its way
+                    state.discovery_dates.setdefault(url, (link.published, link.date_source or ""))
                 continue
             if self.max_articles is not None and self.scheduled[site.id] >= self.max_articles:
                 self._count("discovery/skipped_max_articles")  # stays "discovered": the next run takes it
                 self._settle(site.id, url, PENDING, "limit_reached", met=True)
                 continue
+            state.take(url)
             self._count(f"discovery/articles_from_{source}")
-            requests.append(self._article_request(site, url))
+            if link.lastmod:
+                self.crawl_state.lastmods[url] = max(link.lastmod, self.crawl_state.lastmods.get(url, ""))
+            requests.append(self._article_request(site, url, link.published, link.date_source))
         self.crawl_state.record_discovered()
         if self.crawl_state.disk_full is not None:  # URLs that could not be recorded are not requested
             stop_crawl(self.crawler, self.crawl_state.disk_full)
             for request in requests:
                 self._settle(site.id, request.cb_kwargs["url"], PENDING, "disk_full")
-            return []
-        return requests
+            return [], new
+        return requests, new
 
     # -- articles --------------------------------------------------------------------------------
-    def parse_article(self, response: Response, site: Site, url: str) -> Iterable[PageItem]:
+    def parse_article(
+        self,
+        response: Response,
+        site: Site,
+        url: str,
+        discovered_date: str | None = None,
+        discovered_date_source: str | None = None,
+    ) -> Iterable[PageItem]:
+        if not discovered_date and url in self.crawl_state.discovery_dates:  # met again, dated, meanwhile
+            discovered_date, discovered_date_source = self.crawl_state.discovery_dates.pop(url)
         final = normalize_url(response.url, canonical_host=site.domain, aliases=site.aliases)
         if final != url:
             self.crawl_state.redirected[final] = url
@@ -220,15 +427,22 @@ class NewsSpider(Spider):
             content_type=content_type.decode("latin-1") if content_type else None,
             fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
             lastmod=self.crawl_state.lastmods.get(url),
+            discovered_date=discovered_date,
+            discovered_date_source=discovered_date_source,
         )
 
-    def _article_request(self, site: Site, url: str) -> Request:
+    def _article_request(
+        self, site: Site, url: str, published: str | None = None, date_source: str | None = None
+    ) -> Request:
         self.scheduled[site.id] += 1
         self.ledger.met(site.id, url)
+        kwargs: dict[str, Any] = {"site": site, "url": url}
+        if published:  # the date discovery saw, for a page that gives none
+            kwargs |= {"discovered_date": published, "discovered_date_source": date_source}
         return Request(
             url,
             callback=self.parse_article,
-            cb_kwargs={"site": site, "url": url},
+            cb_kwargs=kwargs,
             errback=self._failed,
             meta={"download_slot": site.id, "site_id": site.id, "provnews_kind": ARTICLE},
         )
@@ -301,6 +515,11 @@ class NewsSpider(Spider):
         if not article:
             if listing_end:
                 self._count(f"site/{site_id}/sources/ok")
+                read = request.cb_kwargs.get("read")
+                page = request.cb_kwargs.get("page", 1)
+                if isinstance(read, ListingRead) and read.mode == WALK and site_id and page > 1:
+                    # past the last page: the walk is complete
+                    self.crawl_state.save_walk(site_id, read.listing, page, complete=True)
             else:
                 self._source_failed(site_id, f"http_{status}")
         elif request.meta.get("provnews_retry_later"):
