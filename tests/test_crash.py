@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from crawler.replica import ReplicaServer
 from pipelines.db import Article, SiteLockRow, UrlState
 from pipelines.storage import Storage
-from tests.helpers import BIN, run
+from tests.helpers import BIN, LOOPBACK_ENV, run
 from tests.paths import REPO
 
 ARTICLE_PATH = r"-(post|a)\d+\.html$"
@@ -60,7 +60,7 @@ def start(db: str, sites_file: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PROVNEWS_PROGRESS": "0"},
+        env={**os.environ, **LOOPBACK_ENV, "PROVNEWS_PROGRESS": "0"},
     )
 
 

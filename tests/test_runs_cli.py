@@ -17,7 +17,7 @@ from crawler.replica import ReplicaServer
 from pipelines.db import CrawlRun, SiteLockRow
 from pipelines.locks import HOSTNAME
 from pipelines.storage import Storage
-from tests.helpers import BIN, run
+from tests.helpers import BIN, LOOPBACK_ENV, run
 from tests.paths import REPO
 
 
@@ -140,7 +140,7 @@ def test_a_site_is_crawled_by_one_run_at_a_time(replica: ReplicaServer, tmp_path
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PROVNEWS_PROGRESS": "0"},
+        env={**os.environ, **LOOPBACK_ENV, "PROVNEWS_PROGRESS": "0"},
     )
     try:
         wait_for(lambda: lock_count(db) == 1)

@@ -65,6 +65,7 @@ def demo(articles: int, db_file: Path) -> None:
         )
         settings = {"PROVNEWS_DB_URL": db_url, "PROVNEWS_SITES_FILE": str(sites_file), "LOG_LEVEL": "WARNING"}
         settings["PROVNEWS_RUN_COMMAND"] = "provnews demo"
+        settings["PROVNEWS_ALLOW_PRIVATE_HOSTS"] = replica.host  # the replica is on loopback
         stats = run_crawl(sites_file=str(sites_file), settings=settings)
     click.echo(crawl_summary(stats, replica.site_ids))
     storage = Storage.open(db_url)

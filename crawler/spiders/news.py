@@ -33,7 +33,9 @@ from crawler.discovery import (
     sitemap_in_period,
 )
 from crawler.items import PageItem
+from crawler.middlewares.address_guard import RefusedAddress
 from crawler.middlewares.conditional import NotModified
+from crawler.middlewares.site_redirects import RedirectOffSite
 from crawler.registry import RegistryError, Site, load_sites
 from crawler.urls import host_of, normalize_url
 from pipelines.storage import Storage
@@ -253,6 +255,16 @@ class NewsSpider(Spider):
                 gone = status in (404, 410)
                 self.crawl_state.mark(url, site_id, "gone" if gone else "failed", f"http_{status}")
             elif not listing_end and (status >= 500 or status == 429) and site_id:
+                self.crawl_state.mark_unclean(site_id)
+            return
+        if failure.check(RedirectOffSite, RefusedAddress):  # counted by the middleware that refused it
+            logger.warning("not fetched: %s", failure.getErrorMessage())
+            reason = failure.getErrorMessage()[:500]
+            if kind == ARTICLE:
+                # off the site is final (not an article of this site); an address may change: retried later
+                outcome = "not_article" if failure.check(RedirectOffSite) else "failed"
+                self.crawl_state.mark(url, site_id, outcome, reason)
+            elif site_id:
                 self.crawl_state.mark_unclean(site_id)
             return
         if failure.check(IgnoreRequest):  # (HttpError is one too: handled above)
