@@ -16,7 +16,10 @@ from crawler.addresses import AddressRefused, address_refusal, allowed_private_h
 from crawler.registry import load_sites
 from crawler.replica import ReplicaServer
 from crawler.resolver import GuardedResolver
+from pipelines.storage import Storage
 from tests.fault_proxy import Fault, FaultProxy
+from tests.helpers import run
+from tests.hostile_pages import hostile_article, unsafe_in
 from tests.test_politeness import crawl, paths, registry, states, stored_paths
 
 SITE = "baogialai"
@@ -46,8 +49,6 @@ def redirect(proxy: FaultProxy, path: str, location: str) -> None:
 
 
 def last_run_stats(db: str) -> dict[str, object]:
-    from pipelines.storage import Storage
-
     with Storage.open(db) as storage:
         return dict(storage.runs(limit=1)[0]["stats"])
 
@@ -182,3 +183,30 @@ def test_allowed_hosts_setting_is_a_list_of_names() -> None:
     }
     assert allowed_private_hosts("") == frozenset()
     assert outcome(resolver("127.0.0.1").getHostByName("127.0.0.1")) == "127.0.0.1"
+
+
+def test_a_hostile_article_is_stored_clean_and_shown_escaped(
+    replica: ReplicaServer, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """Terminal escapes and bidi overrides served by a site: stored without them, printed without them."""
+    target = paths(replica)[0]
+    page = hostile_article(proxy.base_url.rstrip("/") + target)
+    proxy.add(Fault("^" + re.escape(target) + "$", 200, headers={"Content-Type": "text/html"}, body=page))
+    db = f"sqlite:///{tmp_path / 'escapes.sqlite3'}"
+    code, _out, err = crawl(db, registry(replica, proxy, tmp_path))
+    assert code == 0, err[-3000:]
+    with Storage.open(db) as storage:
+        stored = storage.get_article(proxy.base_url.rstrip("/") + target)
+    assert stored is not None
+    for key in ("title", "text", "canonical_url", "section", "sapo"):
+        assert unsafe_in(stored[key] or "") == [], (key, ascii(stored[key]))
+    assert all(unsafe_in(tag) == [] for tag in stored["tags"])
+    assert "hacked" not in stored["title"]
+    for args in (
+        ["show", str(stored["id"])],
+        ["search", "lien ket san xuat"],
+        ["show", stored["url"], "--json"],
+    ):
+        result = run(["provnews", "--db", db, *args])
+        assert result.returncode == 0 and stored["title"] in result.stdout, args
+        assert unsafe_in(result.stdout + result.stderr) == [], args

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import click
 
-from crawler.cli.common import db_url, open_storage
+from crawler.cli.common import db_url, echo, open_storage
 from crawler.registry import RegistryError, load_sites
 from crawler.runner import run_crawl
 from crawler.spiders.news import select_sites
@@ -85,9 +85,9 @@ def crawl(
     held = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("provnews/lock/held_by/")}
     if stats.get("finish_reason") == "locked":
         holders = "; ".join(f"{site} by {holder}" for site, holder in held.items())
-        click.echo(f"provnews crawl: not started: every site asked for is being crawled: {holders}", err=True)
+        echo(f"provnews crawl: not started: every site asked for is being crawled: {holders}", err=True)
         ctx.exit(LOCKED_EXIT)
-    click.echo(crawl_summary(stats, [s.id for s in chosen if s.id not in held]))
+    echo(crawl_summary(stats, [s.id for s in chosen if s.id not in held]))
     if stats.get("finish_reason") not in ("finished", "closespider_itemcount"):
         ctx.exit(1)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from crawler.cli.common import echo
 from crawler.families import family_for_url, site_for_url
 from crawler.legacy_page import decode_with_legacy_repair
 from crawler.limits import DEFAULT_TIMEOUT, ExtractionLimitExceeded, LimitedExtractor
@@ -89,4 +90,4 @@ def extract(
     with LimitedExtractor(timeout=timeout) as extractor:
         for path in files:
             result = extract_file(path, url, family, sites, extractor)
-            click.echo(json.dumps(result, ensure_ascii=False))
+            echo(json.dumps(result, ensure_ascii=False))
