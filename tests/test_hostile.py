@@ -210,3 +210,42 @@ def test_a_hostile_article_is_stored_clean_and_shown_escaped(
         result = run(["provnews", "--db", db, *args])
         assert result.returncode == 0 and stored["title"] in result.stdout, args
         assert unsafe_in(result.stdout + result.stderr) == [], args
+
+
+def test_a_redirect_loop_stops_after_five_hops(
+    replica: ReplicaServer, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """Two articles of the site redirecting to each other (so every hop is on the site and matches)."""
+    first, second, *rest = paths(replica)
+    redirect(proxy, first, second)
+    redirect(proxy, second, first)
+    db = f"sqlite:///{tmp_path / 'loop.sqlite3'}"
+    code, _out, err = crawl(db, registry(replica, proxy, tmp_path))
+    assert code == 0, err[-3000:]
+    hops = len(proxy.hits("^" + re.escape(first) + "$")) + len(proxy.hits("^" + re.escape(second) + "$"))
+    # each chain ends at the first URL met twice (the dupe filter), at the latest after REDIRECT_MAX_TIMES = 5
+    assert 2 <= hops <= 12
+    assert stored_paths(db) == set(rest)
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (b"", "empty"),
+        (b"   \n\t  ", "whitespace"),
+        (b'{"title": "not a page"}', "json"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n" * 50, "pdf"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40, "png"),
+    ],
+)
+def test_non_pages_served_as_html_are_dropped_not_stored(
+    replica: ReplicaServer, proxy: FaultProxy, tmp_path: Path, body: bytes, kind: str
+) -> None:
+    target, *rest = paths(replica)
+    proxy.add(Fault("^" + re.escape(target) + "$", 200, headers={"Content-Type": "text/html"}, body=body))
+    db = f"sqlite:///{tmp_path / f'{kind}.sqlite3'}"
+    code, _out, err = crawl(db, registry(replica, proxy, tmp_path))
+    assert code == 0, err[-3000:]
+    assert "Traceback" not in err
+    assert stored_paths(db) == set(rest)
+    assert sum(dict(last_run_stats(db)["dropped"]).values()) == 1  # type: ignore[call-overload]
