@@ -249,3 +249,16 @@ def test_non_pages_served_as_html_are_dropped_not_stored(
     assert "Traceback" not in err
     assert stored_paths(db) == set(rest)
     assert sum(dict(last_run_stats(db)["dropped"]).values()) == 1  # type: ignore[call-overload]
+
+
+def test_a_page_that_never_finishes_times_out_and_the_crawl_goes_on(
+    replica: ReplicaServer, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    slow, *rest = paths(replica)
+    proxy.add(Fault("^" + re.escape(slow) + "$", 200, delay=3.0, body=b"<html>late</html>"))
+    db = f"sqlite:///{tmp_path / 'slow.sqlite3'}"
+    code, _out, err = crawl(db, registry(replica, proxy, tmp_path), "DOWNLOAD_TIMEOUT=1", "RETRY_TIMES=0")
+    assert code == 0, err[-3000:]
+    assert stored_paths(db) == set(rest)
+    status, attempts, reason = states(db)[slow]
+    assert (status, attempts) == ("failed", 1) and "TimeoutError" in (reason or ""), reason
