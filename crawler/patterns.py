@@ -11,9 +11,11 @@ refused as well, since only a backtracking engine could run it. Where google-re2
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -44,7 +46,7 @@ def pattern_problem(pattern: str) -> str | None:
     except re.error as exc:
         return f"not a valid regular expression: {exc}"
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _no_root_logging_setup():
             warnings.simplefilter("ignore")
             found = [r for r in find_redos(SreOpParser().parse_sre(pattern)) if r.starriness > _CATASTROPHIC]
     except Exception:  # regexploit does not model every construct; RE2 below still decides
@@ -64,6 +66,20 @@ def pattern_problem(pattern: str) -> str | None:
                 "so that matching time stays linear"
             )
     return None
+
+
+@contextmanager
+def _no_root_logging_setup() -> Iterator[None]:
+    """regexploit logs through `logging.debug()`, which configures the root logger (basicConfig) when it
+    has no handler yet: every later log record of the crawl, debug included, then went to stderr twice,
+    enough to fill a pipe and stall a crawl run from a script."""
+    root = logging.getLogger()
+    guard = logging.NullHandler()
+    root.addHandler(guard)
+    try:
+        yield
+    finally:
+        root.removeHandler(guard)
 
 
 @cache

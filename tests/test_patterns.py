@@ -50,3 +50,14 @@ def test_the_old_engine_froze_on_the_same_url() -> None:
     code = "import re; re.search(r'(a+)+$', 'http://x.vn/' + 'a' * 33 + '!')"
     with pytest.raises(subprocess.TimeoutExpired):
         subprocess.run([sys.executable, "-c", code], cwd=REPO, timeout=3, check=False)
+
+
+def test_checking_a_pattern_leaves_logging_unconfigured() -> None:
+    """The check must not set up the root logger (regexploit's logging.debug() would), or every debug
+    record of a crawl reaches stderr."""
+    code = (
+        "import logging; from crawler.patterns import pattern_problem; "
+        "pattern_problem('(a+)+$'); pattern_problem('-post\\\\d+'); print(len(logging.getLogger().handlers))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "0", done.stdout + done.stderr
