@@ -8,9 +8,11 @@ import tomllib
 import unicodedata
 from pathlib import Path
 from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from crawler.patterns import compile_pattern, pattern_problem
 from crawler.provinces import OLD_PROVINCES, UNIT_OF, UNITS, nfc, unknown_name_message
 
 # CMS families (vietnamese-sites.md §2.1); "legacy" is the old ASP.NET/Liferay CMSs of absorbed papers'
@@ -23,6 +25,8 @@ STATUSES = ("active", "archive", "unknown")
 REGISTRY_CONTEXT = {"registry": True}
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$")
 SITE_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"  # also what `provnews import` accepts
+# Keys holding regular expressions, checked for catastrophic backtracking and matched in linear time.
+REGEX_KEYS = ("article_pattern",)
 _YEARS = re.compile(r"^(\d{4}|…|\?)\s*[-–]\s*(\d{4}|…|\?)$")
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITES_FILE = REPO_ROOT / "config" / "sites.toml"
@@ -109,9 +113,10 @@ class Site(BaseModel):
     @field_validator("feeds", "sitemaps", "listings")
     @classmethod
     def _urls(cls, value: list[str]) -> list[str]:
-        bad = [v for v in value if not v.strip() or any(c.isspace() for c in v)]
-        if bad:
-            raise ValueError(f"URLs must be non-empty and without spaces, not {bad}")
+        for url in value:
+            problem = url_problem(url, relative=True)
+            if problem:
+                raise ValueError(f"{url!r}: {problem}")
         return value
 
     @field_validator("dateline")
@@ -131,17 +136,17 @@ class Site(BaseModel):
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError("must be an http(s) URL")
+        problem = url_problem(value, relative=False)
+        if problem:
+            raise ValueError(f"{value!r}: {problem}")
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("article_pattern")
+    @field_validator(*REGEX_KEYS)
     @classmethod
     def _regex(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from exc
+        problem = pattern_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("pagination")
@@ -156,7 +161,7 @@ class Site(BaseModel):
         return re.sub(r"^https?://", "", self.base_url).split("/")[0].lower()
 
     def is_article_url(self, url: str) -> bool:
-        return re.search(self.article_pattern, url) is not None
+        return compile_pattern(self.article_pattern)(url)
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -170,6 +175,28 @@ class Site(BaseModel):
             return None, None
         first, last = self.years.split("–")
         return (int(first) if first.isdigit() else None, int(last) if last.isdigit() else None)
+
+
+def url_problem(url: str, *, relative: bool) -> str | None:
+    """Why a registry URL must not be fetched, or None. `relative`: a path against base_url is fine."""
+    if not url.strip():
+        return "must not be empty"
+    if any(c.isspace() or unicodedata.category(c) == "Cc" for c in url):
+        return "must not contain spaces or control characters"
+    parts = urlsplit(url)
+    if not parts.scheme and not parts.netloc:
+        return None if relative else "must be an absolute http(s) URL"
+    if parts.scheme.lower() not in ("http", "https") and (parts.scheme or not relative):
+        return f"must be an http(s) URL, not {parts.scheme or 'scheme-less'}"
+    if "@" in parts.netloc:
+        return "must not carry a user name or password (user@host): the host would not be what it seems"
+    try:
+        parts.port  # noqa: B018 - raises on a port out of range or not a number
+    except ValueError:
+        return "has an invalid port"
+    if not parts.hostname:
+        return "must name a host"
+    return None
 
 
 def _in_registry(info: ValidationInfo) -> bool:

@@ -40,6 +40,10 @@ EXTENSIONS = {
 # A stopping crawl drops the requests waiting for a site's delay instead of fetching them first.
 DOWNLOADER = "crawler.downloader.StoppingDownloader"
 DOWNLOADER_MIDDLEWARES = {
+    # First: no request to private, loopback, link-local or reserved addresses (unless allowed by name),
+    # and redirects only within the site (its host and aliases, its article_pattern for articles).
+    "crawler.middlewares.address_guard.AddressGuardMiddleware": 40,
+    "crawler.middlewares.site_redirects.SiteRedirectsMiddleware": 50,
     # RFC 9309 robots.txt (5xx/unreachable: disallow all for now; Crawl-delay) instead of Scrapy's.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.robots.Rfc9309RobotsTxtMiddleware": 100,
@@ -58,6 +62,8 @@ RETRY_TIMES = 2
 # Giving up on a request is counted and reported once per site at the end of the run, not per URL.
 RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 REDIRECT_MAX_TIMES = 5
+# The resolver refuses private, loopback, link-local and reserved addresses before connecting.
+TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
 MEMUSAGE_LIMIT_MB = 2048
 # Never read local files or data: URLs, whatever a registry or sitemap says.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
@@ -109,6 +115,9 @@ PROVNEWS_RETRY_AFTER_MAX = float(os.environ.get("PROVNEWS_RETRY_AFTER_MAX", "120
 PROVNEWS_MAX_CRAWL_DELAY = float(os.environ.get("PROVNEWS_MAX_CRAWL_DELAY", "60"))
 # Conditional requests (ETag / Last-Modified) for feeds, sitemaps and listing pages.
 PROVNEWS_CONDITIONAL = os.environ.get("PROVNEWS_CONDITIONAL", "1") not in ("0", "false", "no")
+# Host names the crawl may reach on private, loopback, link-local or reserved addresses (comma-separated;
+# the local replica, `provnews demo` and the tests allow 127.0.0.1 and localhost). Empty: none.
+PROVNEWS_ALLOW_PRIVATE_HOSTS = os.environ.get("PROVNEWS_ALLOW_PRIVATE_HOSTS", "")
 # Per-site crawl locks; a lock without heartbeat for PROVNEWS_LOCK_STALE seconds is taken over.
 PROVNEWS_LOCK = os.environ.get("PROVNEWS_LOCK", "1") not in ("0", "false", "no")
 PROVNEWS_LOCK_STALE = float(os.environ.get("PROVNEWS_LOCK_STALE", "600"))

@@ -38,6 +38,13 @@ _DELETE = "\u200b\u200c\u200d\u2060\ufeff\u00ad" + "".join(
 _TO_SPACE = "\t\n\r\u000b\u000c\u0085\u00a0\u202f\u205f\u3000\u2028\u2029" + "".join(
     chr(c) for c in range(0x2000, 0x200B)
 )
+# C1 controls (U+0080–U+009F; NEL is a line break, made a space above): U+009B is a terminal's CSI.
+_DELETE += "".join(chr(c) for c in range(0x80, 0xA0) if c != 0x85)
+# Bidirectional formatting (embeddings, overrides, isolates, marks): they reorder what a reader sees, so
+# they are kept only in text that has right-to-left script (Hebrew, Arabic…), where they can be needed.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_BIDI_RE = re.compile(f"[{BIDI_CONTROLS}]")
+_RTL_RE = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
 _CLEAN_TABLE: dict[int, str | None] = {ord(c): None for c in _DELETE}
 _CLEAN_TABLE.update({ord(c): " " for c in _TO_SPACE})
 _CLEAN_TABLE.update({0xD0: "Đ", 0xF0: "đ"})  # Icelandic eth used for Vietnamese Đ
@@ -45,11 +52,14 @@ _SPACES_RE = re.compile(r" {2,}")
 
 
 def clean_text(s: str) -> str:
-    """NFC, drop zero-width/control characters, unify spaces and ``Ð``; one paragraph is one line.
+    """NFC, drop zero-width and control characters (C0, C1, and bidi controls outside right-to-left
+    text), unify spaces and ``Ð``; one paragraph is one line.
 
     Tone-mark style (``hòa``/``hoà``), smart quotes and dashes are kept as published.
     """
     s = unicodedata.normalize("NFC", s).translate(_CLEAN_TABLE)
+    if _BIDI_RE.search(s) and not _RTL_RE.search(s):
+        s = _BIDI_RE.sub("", s)
     # Removing an invisible between a letter and a combining mark can enable composition.
     s = unicodedata.normalize("NFC", s)
     return _SPACES_RE.sub(" ", s).strip()

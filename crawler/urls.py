@@ -21,6 +21,19 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _HOST_PREFIXES = ("www.", "m.", "amp.", "mobile.")
 
 
+# Characters no URL may carry raw (controls, bidi formatting): percent-encoded, as browsers send them.
+_UNSAFE_IN_URL = re.compile("[\x00-\x20\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _percent_encode(match: re.Match[str]) -> str:
+    return "".join(f"%{byte:02X}" for byte in match.group().encode("utf-8"))
+
+
+def printable_url(url: str) -> str:
+    """The URL with controls, spaces and bidi formatting characters percent-encoded, nothing else changed."""
+    return _UNSAFE_IN_URL.sub(_percent_encode, url.strip())
+
+
 def _strip_amp(path: str) -> str:
     """/amp/x.html, /x.html/amp, /x/amp/, /x.amp.html and /x.amp → the regular article path."""
     path = re.sub(r"^/amp(?=/)", "", path, flags=re.I)
@@ -45,11 +58,12 @@ def normalize_url(
     aliases: Iterable[str] = (),
     canonical_scheme: str | None = None,
 ) -> str:
-    """Lower-case scheme and host; drop default ports, fragments, tracking parameters and AMP markers.
+    """Lower-case scheme and host; drop default ports, fragments, tracking parameters and AMP markers;
+    percent-encode controls, spaces and bidi formatting characters.
     With `canonical_host`, alias hosts (the listed ones, and
     www./m./amp. forms of the same domain) become the canonical host, and `canonical_scheme` (the site's,
     e.g. "https") replaces the scheme of the site's URLs."""
-    parts = urlsplit(url.strip())
+    parts = urlsplit(printable_url(url))
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     port = parts.port

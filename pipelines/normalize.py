@@ -10,8 +10,8 @@ from scrapy.exceptions import DropItem
 
 from crawler.items import ArticleItem
 from crawler.registry import Site, load_sites
-from crawler.text import clean_text
-from crawler.urls import host_of, normalize_url
+from crawler.text import clean_paragraphs, clean_text
+from crawler.urls import host_of, normalize_url, printable_url
 from pipelines.bounds import bound_fields
 
 if TYPE_CHECKING:
@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 def normalize_article(item: ArticleItem, site: Site | None) -> ArticleItem:
     """Canonical URL normalised (tracking parameters, aliases, default ports); a canonical URL that
-    points off the site is not trusted; title, sapo and byline cleaned."""
+    points off the site is not trusted; every text field cleaned (`clean_text`: no control characters,
+    no bidi controls outside right-to-left text), whatever the parser did."""
     f = item.fields
     host = site.domain if site else None
     aliases = site.aliases if site else []
@@ -30,9 +31,21 @@ def normalize_article(item: ArticleItem, site: Site | None) -> ArticleItem:
         canonical = f.url
     f.canonical_url = canonical
     f.title = clean_text(f.title)
-    f.sapo = clean_text(f.sapo) if f.sapo else None
-    f.byline = clean_text(f.byline) if f.byline else None
+    f.text = "\n\n".join(clean_paragraphs(f.text.split("\n")))
+    f.sapo = _clean_optional(f.sapo)
+    f.byline = _clean_optional(f.byline)
+    f.section = _clean_optional(f.section)
+    f.dateline = _clean_optional(f.dateline)
+    f.authors = clean_paragraphs(f.authors)
+    f.tags = clean_paragraphs(f.tags)
+    for image in f.images:
+        image.url = printable_url(image.url)
+        image.caption = _clean_optional(image.caption)
     return item
+
+
+def _clean_optional(value: str | None) -> str | None:
+    return (clean_text(value) or None) if value else None
 
 
 class NormalizePipeline:

@@ -5,7 +5,8 @@ busy in a known state).
 
 Everything else is forwarded to the replica (conditional request headers included), with the replica's
 base URL rewritten to the proxy's in bodies (gzip sitemaps too), so the crawler only ever sees the
-proxy. Each request is logged with its time, for checks on waits and politeness."""
+proxy. Each request is logged with its time, for checks on waits and politeness, and the most requests
+in flight at once is kept (`max_in_flight`), with an optional `latency` added to every answer."""
 
 from __future__ import annotations
 
@@ -44,11 +45,14 @@ class Hit:
 
 
 class FaultProxy:
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, *, latency: float = 0.0) -> None:
         self.upstream = upstream.rstrip("/")
         self.faults: list[Fault] = []
         self.log: list[Hit] = []
         self.lock = threading.Lock()
+        self.latency = latency  # seconds added to every answer, as a distant server would
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.httpd.proxy = self
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
@@ -84,6 +88,15 @@ class FaultProxy:
     def _record(self, path: str, status: int, headers: Any) -> None:
         with self.lock:
             self.log.append(Hit(path, status, time.monotonic(), dict(headers.items())))
+
+    def begin(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def end(self) -> None:
+        with self.lock:
+            self.in_flight -= 1
 
     def fetch(self, path: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
         request = urllib.request.Request(self.upstream + path)
@@ -122,6 +135,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         proxy = self.server.proxy
+        proxy.begin()
+        try:
+            if proxy.latency:
+                time.sleep(proxy.latency)
+            self._answer(proxy)
+        finally:
+            proxy.end()
+
+    def _answer(self, proxy: FaultProxy) -> None:
         fault = proxy._fault_for(self.path)
         if fault is not None and fault.delay:
             time.sleep(fault.delay)

@@ -19,6 +19,10 @@ from tests.paths import REPO
 
 BIN = Path(sys.executable).parent
 
+# Every crawl in the tests goes to servers on loopback, which the crawler refuses unless allowed by name.
+LOOPBACK_HOSTS = "127.0.0.1,localhost"
+LOOPBACK_ENV = {"PROVNEWS_ALLOW_PRIVATE_HOSTS": LOOPBACK_HOSTS}
+
 # The smallest valid registry entry, for tests that vary one key at a time.
 MINIMAL_SITE = """
 [[site]]
@@ -41,8 +45,9 @@ def write_registry(folder: Path, text: str) -> Path:
 def run(
     args: list[str], *, env: dict[str, str] | None = None, timeout: int = 240
 ) -> subprocess.CompletedProcess[str]:
-    """Run a console script of this venv from the repository root; output captured as text."""
-    full_env = {**os.environ, **(env or {})}
+    """Run a console script of this venv from the repository root; output captured as text. Crawls may
+    reach loopback (LOOPBACK_ENV) unless `env` says otherwise."""
+    full_env = {**os.environ, **LOOPBACK_ENV, **(env or {})}
     return subprocess.run(
         [str(BIN / args[0]), *args[1:]],
         cwd=REPO,

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from crawler.replica import ReplicaServer
 from pipelines.db import Article, SiteLockRow, UrlState
 from pipelines.storage import Storage
-from tests.helpers import BIN, assert_run_balances, run, wait_for
+from tests.helpers import BIN, LOOPBACK_ENV, assert_run_balances, run, wait_for
 from tests.paths import REPO
 
 ARTICLE_PATH = r"-(post|a)\d+\.html$"
@@ -59,7 +59,7 @@ def start(db: str, sites_file: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PROVNEWS_PROGRESS": "0"},
+        env={**os.environ, **LOOPBACK_ENV, "PROVNEWS_PROGRESS": "0"},
     )
 
 

@@ -23,7 +23,7 @@ from pipelines.db import UrlState
 from pipelines.locks import HOSTNAME
 from pipelines.storage import Storage
 from tests.fault_proxy import Fault, FaultProxy
-from tests.helpers import assert_run_balances, run
+from tests.helpers import LOOPBACK_ENV, assert_run_balances, run
 from tests.paths import REPO
 
 SITE = "baogialai"
@@ -221,7 +221,7 @@ def crawl_in_small_filesystem(db_file: Path, sites_file: Path, room_kib: int) ->
     }
     result = subprocess.run(
         ["unshare", "--mount", "--map-root-user", "sh", "-c", script],
-        env={**os.environ, **env},
+        env={**os.environ, **LOOPBACK_ENV, **env},
         capture_output=True,
         text=True,
         timeout=300,

@@ -21,7 +21,7 @@ from crawler.replica.sitegen import VN_TZ
 from pipelines.db import ListingWalk, UrlState
 from pipelines.storage import Storage
 from tests.fault_proxy import Fault, FaultProxy
-from tests.helpers import BIN, run
+from tests.helpers import BIN, LOOPBACK_ENV, run
 from tests.paths import REPO
 
 SITE = "baogialai"  # "post" family: ?page=N listings, 8 items per page with their dates
@@ -117,7 +117,7 @@ def test_a_walk_killed_half_way_is_resumed_where_it_stopped(replica: ReplicaServ
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "PROVNEWS_PROGRESS": "0"},
+        env={**os.environ, **LOOPBACK_ENV, "PROVNEWS_PROGRESS": "0"},
     )
     # Kill -9 once a walk has recorded a few pages and none is complete yet.
     deadline = time.monotonic() + 120

@@ -267,3 +267,30 @@ def test_failed_url_is_retried_in_later_runs_up_to_the_limit(
         assert code == 0, err[-3000:]
         assert len(proxy.hits(pattern)) == expected_hits
         assert states(db)[target] == ("failed", expected_attempts, "http_502")
+
+
+@pytest.mark.parametrize("autothrottle", ["True", "False"])
+@pytest.mark.parametrize("concurrency", [1, 2])
+def test_requests_in_flight_never_exceed_the_site_concurrency(
+    tmp_path: Path, autothrottle: str, concurrency: int
+) -> None:
+    """A site answering in 50 ms sees at most its registry `concurrency` at once, whatever AutoThrottle,
+    DOWNLOAD_DELAY or CONCURRENT_REQUESTS say (AutoThrottle off used to send 7 to 12 at once)."""
+    with (
+        ReplicaServer(sites=[SITE], articles_per_site=16, seed=5) as busy,
+        FaultProxy(busy.base_url(SITE), latency=0.05) as slow,
+    ):
+        text = (
+            busy.sites_toml()
+            .replace(busy.base_url(SITE), slow.base_url)
+            .replace("concurrency = 4", f"concurrency = {concurrency}")
+        )
+        sites_file = tmp_path / "sites.toml"
+        sites_file.write_text(text, encoding="utf-8")
+        db = f"sqlite:///{tmp_path / 'inflight.sqlite3'}"
+        settings = [f"AUTOTHROTTLE_ENABLED={autothrottle}", "AUTOTHROTTLE_START_DELAY=0"]
+        settings += ["DOWNLOAD_DELAY=0", "CONCURRENT_REQUESTS=64"]
+        code, _out, err = crawl(db, sites_file, *settings)
+        assert code == 0, err[-3000:]
+        assert len(stored_paths(db)) == 16
+        assert 1 <= slow.max_in_flight <= concurrency, slow.max_in_flight

@@ -18,7 +18,7 @@ from pipelines.db import CrawlRun, SiteLockRow
 from pipelines.locks import HOSTNAME
 from pipelines.storage import Storage
 from tests.fault_proxy import Fault, FaultProxy
-from tests.helpers import BIN, assert_run_balances, run, wait_for
+from tests.helpers import BIN, LOOPBACK_ENV, assert_run_balances, run, wait_for
 from tests.paths import REPO
 
 
@@ -162,7 +162,7 @@ def test_a_site_is_crawled_by_one_run_at_a_time(replica: ReplicaServer, tmp_path
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "PROVNEWS_PROGRESS": "0"},
+        env={**os.environ, **LOOPBACK_ENV, "PROVNEWS_PROGRESS": "0"},
     )
     slow = registry(replica, tmp_path / "slow.toml")
     try:

@@ -109,6 +109,7 @@ def test_deploy_schedule_and_find_the_articles(scrapyd: str, tmp_path: Path) -> 
                 ("site", "baocantho"),
                 ("setting", f"PROVNEWS_DB_URL={db}"),
                 ("setting", f"PROVNEWS_SITES_FILE={sites_file}"),
+                ("setting", f"PROVNEWS_ALLOW_PRIVATE_HOSTS={replica.host}"),
             ],
         )
         assert job["status"] == "ok", job

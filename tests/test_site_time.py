@@ -19,7 +19,7 @@ from crawler.replica import ReplicaServer
 from pipelines.db import SiteLockRow, UrlState
 from pipelines.storage import Storage
 from tests.fault_proxy import Fault, FaultProxy
-from tests.helpers import BIN
+from tests.helpers import BIN, LOOPBACK_ENV, assert_run_balances
 from tests.paths import REPO
 
 NORMAL, SLOW = "baogialai", "baolaocai"
@@ -56,7 +56,7 @@ def start(db: str, sites_file: Path, log: Path, *settings: str) -> subprocess.Po
         stdout=subprocess.DEVNULL,
         stderr=log.open("w"),
         text=True,
-        env={**os.environ, "PROVNEWS_PROGRESS": "0"},
+        env={**os.environ, **LOOPBACK_ENV, "PROVNEWS_PROGRESS": "0"},
     )
 
 
@@ -116,6 +116,8 @@ def test_a_site_over_its_time_budget_stops_and_releases_its_lock(
         if proc.poll() is None:
             proc.kill()
     assert "time budget of 6 s used up" in log.read_text()
+    account = assert_run_balances(db_url)["stats"]["sites"][SLOW]
+    assert account["pending"].get("site_time_budget", 0) >= 1, account
     stored = counts(db_url)  # (on a loaded machine the normal site may use up its budget too)
     assert stored.get(SLOW, 0) < 10
     articles = {urlsplit(url).path for url in replica.ground_truth(SLOW)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from crawler.cli import cli
@@ -93,3 +94,44 @@ def test_sites_check_requires_all_34_units_unless_partial(tmp_path: Path) -> Non
     # the group's --sites-file applies to the subcommand too
     code, out = run("sites", "--sites-file", str(partial), "check", "--partial")
     assert code == 0 and str(partial) in out
+
+
+PATTERN = "article_pattern = '-post\\d+\\.html$'"
+BASE = 'base_url = "https://baoa.vn"'
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "reason"),
+    [
+        ((PATTERN, "article_pattern = '(a+)+$'"), "article_pattern", "catastrophic backtracking"),
+        ((PATTERN, "article_pattern = '^(\\w+\\s?)*$'"), "article_pattern", "catastrophic backtracking"),
+        ((PATTERN, "article_pattern = '(?<=/)x\\d+'"), "article_pattern", "lookaround and backreferences"),
+        ((BASE, 'base_url = "http://evil@baoa.vn/"'), "base_url", "user name or password"),
+        ((BASE, 'base_url = "http://baoa.vn:secret@evil.vn/"'), "base_url", "user name or password"),
+        ((BASE, 'base_url = "https://baoa .vn/"'), "base_url", "spaces or control characters"),
+        ((BASE, 'base_url = "https://baoa.vn/\\u001b[2J"'), "base_url", "spaces or control characters"),
+        ((BASE, 'base_url = "https://"'), "base_url", "must name a host"),
+        ((BASE, BASE + '\nfeeds = ["file:///etc/passwd"]'), "feeds", "must be an http(s) URL"),
+        ((BASE, BASE + '\nsitemaps = ["ftp://baoa.vn/sitemap.xml"]'), "sitemaps", "must be an http(s) URL"),
+        ((BASE, BASE + '\nlistings = ["javascript:alert(1)"]'), "listings", "must be an http(s) URL"),
+        ((BASE, BASE + '\nfeeds = ["//evil@baoa.vn/rss"]'), "feeds", "user name or password"),
+        ((BASE, BASE + '\nsitemaps = ["sitemap.xml\\t"]'), "sitemaps", "spaces or control characters"),
+    ],
+)
+def test_sites_check_refuses_what_could_hurt_the_crawl(
+    tmp_path: Path, change: tuple[str, str], key: str, reason: str
+) -> None:
+    """Catastrophic regexes, userinfo, whitespace, non-http(s) sources: refused, naming site, key, reason."""
+    bad = tmp_path / "sites.toml"
+    bad.write_text(PARTIAL.replace(*change), encoding="utf-8")
+    code, out = run("sites", "check", "--sites-file", str(bad), "--partial")
+    assert code == 1, out
+    assert f"site 'baoa': key '{key}'" in out and reason in out, out
+
+
+def test_relative_and_absolute_http_sources_are_accepted(tmp_path: Path) -> None:
+    good = tmp_path / "sites.toml"
+    extra = '\nfeeds = ["rss/home.rss", "https://cdn.baoa.vn/rss.xml"]\nsitemaps = ["/sitemap.xml"]'
+    good.write_text(PARTIAL.replace(BASE, BASE + extra), encoding="utf-8")
+    code, out = run("sites", "check", "--sites-file", str(good), "--partial")
+    assert code == 0, out

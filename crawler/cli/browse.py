@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import db_url, open_storage
+from crawler.cli.common import db_url, echo, open_storage
 from pipelines.engine import sqlite_file
 
 HIDDEN = ("articles_fts", "near_dup_keys", "alembic_version", "url_state", "crawl_runs")
@@ -62,5 +62,5 @@ def browse(ctx: click.Context, host: str, port: int) -> None:
         metadata = Path(tmp) / "metadata.json"
         metadata.write_text(json.dumps(datasette_metadata(path.stem), ensure_ascii=False), encoding="utf-8")
         args = ["serve", str(path), "--metadata", str(metadata), "--host", host, "--port", str(port)]
-        click.echo(f"serving {path} on http://{host}:{port}/ (Ctrl-C stops)")
+        echo(f"serving {path} on http://{host}:{port}/ (Ctrl-C stops)")
         datasette_cli.main(args=args, prog_name="datasette", standalone_mode=False)

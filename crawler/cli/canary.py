@@ -8,6 +8,7 @@ import click
 
 from crawler.canary.probe import run_canary
 from crawler.canary.report import failing, format_report
+from crawler.cli.common import echo
 from crawler.cli.sites import SITES_FILE_OPTION
 from crawler.registry import RegistryError, Site, get_site, load_sites
 from crawler.settings import USER_AGENT
@@ -47,19 +48,19 @@ def canary(
     reports = run_canary(chosen, user_agent=USER_AGENT, articles=articles, timeout=timeout, workers=workers)
     for report in reports:
         if as_json:
-            click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+            echo(json.dumps(report.to_dict(), ensure_ascii=False))
         else:
-            click.echo(format_report(report) + "\n")
+            echo(format_report(report) + "\n")
     alerts = failing(reports, site_ids)
     if not as_json:
         failed = [r.site for r in reports if not r.ok]
-        click.echo(
+        echo(
             f"canary: {len(reports)} site(s) checked, {len(failed)} failed"
             + (f": {', '.join(failed)}" if failed else "")
         )
         for report in alerts:
             broken = [f.field for f in report.fields if f.state == "fail" and report.articles]
-            click.echo(
+            echo(
                 f"  ALERT {report.site}: {report.problems[0]}"
                 + (f" [fields: {', '.join(broken)}]" if broken else "")
             )

@@ -8,11 +8,17 @@ from contextlib import contextmanager
 
 import click
 
+from crawler.terminal import terminal_safe
 from pipelines.migrate import SchemaOutOfDate
 from pipelines.storage import Storage
 
 DEFAULT_DB_URL = "sqlite:///data/provnews.sqlite3"
 DB_OPTION_HELP = f"Database URL (SQLAlchemy). Default: $PROVNEWS_DB_URL or {DEFAULT_DB_URL}."
+
+
+def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
+    """click.echo, with stored text made safe for a terminal (every command prints through this)."""
+    click.echo(terminal_safe(str(message)), err=err, nl=nl)
 
 
 def db_url(ctx: click.Context) -> str:

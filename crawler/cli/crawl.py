@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import db_url, open_storage
+from crawler.cli.common import db_url, echo, open_storage
 from crawler.cli.runs import balance_lines, outcome_lines, robots_line
 from crawler.extensions.run_recorder import run_summary
 from crawler.registry import RegistryError, load_sites
@@ -92,11 +92,11 @@ def crawl(
     held = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("provnews/lock/held_by/")}
     if stats.get("finish_reason") == "locked":
         holders = "; ".join(f"{site} by {holder}" for site, holder in held.items())
-        click.echo(f"provnews crawl: not started: every site asked for is being crawled: {holders}", err=True)
+        echo(f"provnews crawl: not started: every site asked for is being crawled: {holders}", err=True)
         ctx.exit(LOCKED_EXIT)
     site_ids = [s.id for s in chosen if s.id not in held]
     summary = recorded_summary(db_url(ctx), stats, site_ids)
-    click.echo(crawl_summary(summary, site_ids, stats.get("provnews/run_id")))
+    echo(crawl_summary(summary, site_ids, stats.get("provnews/run_id")))
     ctx.exit(EXIT_STATUS.get(str(summary.get("outcome")), 1))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from crawler.cli.common import db_url
+from crawler.cli.common import db_url, echo
 from pipelines.storage import Storage
 
 
@@ -21,7 +21,7 @@ def upgrade(ctx: click.Context) -> None:
     try:
         before = storage.current_revision()
         storage.upgrade()
-        click.echo(f"database {db_url(ctx)}: {before or 'empty'} -> {storage.current_revision()}")
+        echo(f"database {db_url(ctx)}: {before or 'empty'} -> {storage.current_revision()}")
     finally:
         storage.close()
 
@@ -32,6 +32,6 @@ def revision(ctx: click.Context) -> None:
     """Print the schema revision of the database and the latest one."""
     storage = Storage(db_url(ctx))
     try:
-        click.echo(f"current: {storage.current_revision() or 'none'}\nhead: {storage.head_revision()}")
+        echo(f"current: {storage.current_revision() or 'none'}\nhead: {storage.head_revision()}")
     finally:
         storage.close()

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from crawler.cli.common import echo
 from crawler.cli.crawl import crawl_summary, recorded_summary
 from crawler.replica import ReplicaServer
 from crawler.runner import run_crawl
@@ -60,30 +61,29 @@ def demo(articles: int, db_file: Path) -> None:
     with ReplicaServer(articles_per_site=articles) as replica:
         sites_file.write_text(replica.sites_toml(), encoding="utf-8")
         truth = replica.ground_truth()
-        click.echo(
-            f"replica: {len(truth)} articles on {', '.join(replica.base_url(s) for s in replica.site_ids)}"
-        )
+        echo(f"replica: {len(truth)} articles on {', '.join(replica.base_url(s) for s in replica.site_ids)}")
         settings = {"PROVNEWS_DB_URL": db_url, "PROVNEWS_SITES_FILE": str(sites_file), "LOG_LEVEL": "WARNING"}
         settings["PROVNEWS_RUN_COMMAND"] = "provnews demo"
+        settings["PROVNEWS_ALLOW_PRIVATE_HOSTS"] = replica.host  # the replica is on loopback
         stats = run_crawl(sites_file=str(sites_file), settings=settings)
     summary = recorded_summary(db_url, stats, replica.site_ids)
-    click.echo(crawl_summary(summary, replica.site_ids, stats.get("provnews/run_id")))
+    echo(crawl_summary(summary, replica.site_ids, stats.get("provnews/run_id")))
     storage = Storage.open(db_url)
     try:
         exact, problems = compare_with_truth(storage, truth)
-        click.echo(f"\nstored {storage.count_articles()} articles in {db_file}")
+        echo(f"\nstored {storage.count_articles()} articles in {db_file}")
         for site_id, count in storage.article_counts_by_site():
-            click.echo(f"  {site_id:<12}{count:>4}")
-        click.echo(f"ground truth: {exact}/{len(truth)} articles match in {', '.join(COMPARED)}")
+            echo(f"  {site_id:<12}{count:>4}")
+        echo(f"ground truth: {exact}/{len(truth)} articles match in {', '.join(COMPARED)}")
         for line in problems[:10]:
-            click.echo(f"  {line}")
+            echo(f"  {line}")
         first = next(storage.iter_articles(), None)
         if first:
             query = sample_query(first["title"])
             hits = search(storage, query, limit=3)
-            click.echo(f'\nsample search: provnews --db {db_url} search "{query}"')
+            echo(f'\nsample search: provnews --db {db_url} search "{query}"')
             for hit in hits:
-                click.echo(f"  [{hit.id}] {hit.published_at} {hit.site_id}: {hit.title}")
-                click.echo(f"      {hit.snippet}")
+                echo(f"  [{hit.id}] {hit.published_at} {hit.site_id}: {hit.title}")
+                echo(f"      {hit.snippet}")
     finally:
         storage.close()

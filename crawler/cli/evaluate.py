@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from crawler.cli.common import echo
 from crawler.evaluate import Case, Report, below_floors, evaluate, find_cases
 from crawler.families import family_for_url
 from crawler.limits import ExtractionLimitExceeded, LimitedExtractor
@@ -48,23 +49,23 @@ def _print_report(report: Report, as_json: bool) -> None:
             for c in report.cases
         ]
         payload = {"summary": summary, "field_accuracy": report.field_accuracy(), "cases": cases}
-        click.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     for c in report.cases:
         missed = [name for name, ok in c.fields.items() if not ok]
         status = (
             f"error: {c.error}" if c.error else ("fields ok" if not missed else "wrong: " + ", ".join(missed))
         )
-        click.echo(
+        echo(
             f"{c.name}: fields {sum(c.fields.values())}/{len(c.fields)}, paragraph F1 {c.paragraphs.f1:.3f}, "
             f"text P {c.shingles.precision:.3f} R {c.shingles.recall:.3f} F1 {c.shingles.f1:.3f}; {status}"
         )
-    click.echo("\nfield accuracy:")
+    echo("\nfield accuracy:")
     for name, value in report.field_accuracy().items():
-        click.echo(f"  {name:<16}{value:7.3f}")
-    click.echo("\nsummary:")
+        echo(f"  {name:<16}{value:7.3f}")
+    echo("\nsummary:")
     for name, value in summary.items():
-        click.echo(
+        echo(
             f"  {name:<20}{value:9.4f}" if name not in ("cases", "errors") else f"  {name:<20}{int(value):9d}"
         )
 
@@ -124,7 +125,7 @@ def evaluate_command(
     failures = below_floors(report.summary(), floors)
     if failures:
         for line in failures:
-            click.echo(f"below floor: {line}", err=True)
+            echo(f"below floor: {line}", err=True)
         raise SystemExit(1)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import open_storage
+from crawler.cli.common import echo, open_storage
 from crawler.cli.filters import filter_kwargs, filter_options
 from pipelines.exporters import FORMATS, WRITERS, ExportError, corpus_path, corpus_text
 
@@ -41,4 +41,4 @@ def export(ctx: click.Context, fmt: str, out: Path, dedup: bool, **params: Any) 
             raise click.ClickException(str(exc)) from exc
         except OSError as exc:  # a folder where a file is wanted, a read-only place, a full disk...
             raise click.ClickException(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from exc
-    click.echo(f"exported {count} article(s) to {out}")
+    echo(f"exported {count} article(s) to {out}")

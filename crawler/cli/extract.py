@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from crawler.cli.common import echo
 from crawler.discovery import date_in_url
 from crawler.families import family_for_url, site_for_url
 from crawler.legacy_page import decode_with_legacy_repair
@@ -105,4 +106,4 @@ def extract(
     with LimitedExtractor(timeout=timeout) as extractor:
         for path in files:
             result = extract_file(path, url, family, sites, extractor)
-            click.echo(json.dumps(result, ensure_ascii=False))
+            echo(json.dumps(result, ensure_ascii=False))

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from crawler.cli.common import open_storage
+from crawler.cli.common import echo, open_storage
 from crawler.registry import RegistryError, load_sites
 
 NEEDS_ATTENTION_EXIT = 1
@@ -52,11 +52,11 @@ def health(
         report = storage.site_health(wanted or None, days=7 * weeks, silent_days=silent_days)
     attention = [r for r in report if r["problems"]]
     if as_json:
-        click.echo(
+        echo(
             json.dumps({"ok": not attention, "silent_days": silent_days, "sites": report}, ensure_ascii=False)
         )
     else:
-        click.echo(render(report, weeks))
+        echo(render(report, weeks))
     if attention:
         ctx.exit(NEEDS_ATTENTION_EXIT)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from crawler.cli.common import open_storage
+from crawler.cli.common import echo, open_storage
 from pipelines.bulk import RowSource
 from pipelines.importer import ImportReport, JsonlChunk, read_chunks
 
@@ -35,17 +35,17 @@ def import_articles(ctx: click.Context, files: tuple[Path, ...], batch: int) -> 
         result = storage.ingest(read_chunks(files, batch), on_loaded=add_report)
     for url, error in result.refused:  # refused by the database: counted as skipped lines
         report.skip(url, "store_error", error)
-    click.echo(
+    echo(
         f"read {report.read} article line(s): {result.new} new, {result.updated} updated, "
         f"{result.unchanged} unchanged, {sum(report.skipped.values())} skipped"
     )
     for reason, count in report.skipped.most_common():
-        click.echo(f"  skipped: {reason}: {count}")
+        echo(f"  skipped: {reason}: {count}")
     for name, count in sorted(report.truncated.items()):
-        click.echo(f"  truncated to its bound: {name}: {count}")
+        echo(f"  truncated to its bound: {name}: {count}")
     for name, count in sorted(report.repaired.items()):
-        click.echo(f"  repaired (NUL or lone surrogates): {name}: {count}")
+        echo(f"  repaired (NUL or lone surrogates): {name}: {count}")
     for example in report.examples:
-        click.echo(f"  e.g. {example}")
+        echo(f"  e.g. {example}")
     if report.skipped:
         ctx.exit(1)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import open_storage
+from crawler.cli.common import echo, open_storage
 from crawler.cli.filters import filter_kwargs, filter_options
 from pipelines.search import SearchError
 from pipelines.search import search as run_search
@@ -30,15 +30,15 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool, **params: 
             raise click.ClickException(str(exc)) from exc
     if as_json:
         for hit in hits:
-            click.echo(json.dumps(asdict(hit), ensure_ascii=False, default=str))
+            echo(json.dumps(asdict(hit), ensure_ascii=False, default=str))
         return
     if not hits:
-        click.echo("no articles found")
+        echo("no articles found")
         return
     for hit in hits:
-        click.echo(f"[{hit.id}] {hit.published_at or '-'}  {hit.site_id}  {hit.title}")
-        click.echo(f"    {hit.snippet}")
-        click.echo(f"    {hit.url}")
+        echo(f"[{hit.id}] {hit.published_at or '-'}  {hit.site_id}  {hit.title}")
+        echo(f"    {hit.snippet}")
+        echo(f"    {hit.url}")
 
 
 @click.command()
@@ -53,9 +53,9 @@ def show(ctx: click.Context, id_or_url: str, as_json: bool) -> None:
     if article is None:
         raise click.ClickException(f"no article {id_or_url}")
     if as_json:
-        click.echo(json.dumps(article, ensure_ascii=False, default=str, indent=2))
+        echo(json.dumps(article, ensure_ascii=False, default=str, indent=2))
         return
-    click.echo(article["title"])
+    echo(article["title"])
     for label, key2 in (
         ("id", "id"),
         ("site", "site_id"),
@@ -70,11 +70,11 @@ def show(ctx: click.Context, id_or_url: str, as_json: bool) -> None:
         value = article.get(key2)
         if isinstance(value, list):
             value = ", ".join(value)
-        click.echo(f"{label + ':':11}{value if value not in (None, '') else '-'}")
+        echo(f"{label + ':':11}{value if value not in (None, '') else '-'}")
     if article.get("tags"):
-        click.echo(f"{'tags:':11}{', '.join(article['tags'])}")
-    click.echo("")
-    click.echo(article["text"])
+        echo(f"{'tags:':11}{', '.join(article['tags'])}")
+    echo("")
+    echo(article["text"])
 
 
 @click.command()
@@ -90,20 +90,20 @@ def stats(ctx: click.Context, run_count: int, **filters: Any) -> None:
         runs = storage.runs(limit=run_count) if run_count else []
     if not rows:
         filtered = any(value not in (None, ()) for value in filters.values())
-        click.echo("no articles match these filters" if filtered else "no articles stored yet")
+        echo("no articles match these filters" if filtered else "no articles stored yet")
     else:
-        click.echo(f"{'site':<22}{'month':<9}{'articles':>9}")
+        echo(f"{'site':<22}{'month':<9}{'articles':>9}")
         total = 0
         for site_id, month, count in rows:
-            click.echo(f"{site_id:<22}{month or 'undated':<9}{count:>9}")
+            echo(f"{site_id:<22}{month or 'undated':<9}{count:>9}")
             total += count
-        click.echo(f"{'total':<31}{total:>9}")
+        echo(f"{'total':<31}{total:>9}")
     if runs:
-        click.echo("")
-        click.echo("last runs:")
+        echo("")
+        echo("last runs:")
         for run in runs:
             s = run.get("stats") or {}
-            click.echo(
+            echo(
                 f"  #{run['id']} {run['started_at']} {run['outcome']:<11} "
                 f"new={s.get('articles_new', 0)} updated={s.get('articles_updated', 0)} "
                 f"pages={s.get('pages_fetched', 0)} sites={','.join(run.get('sites') or [])}"

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import open_storage
+from crawler.cli.common import echo, open_storage
 from pipelines.reextract import reextract as run_reextract
 
 _DATE = click.DateTime(["%Y-%m-%d"])
@@ -29,9 +29,9 @@ def reextract(ctx: click.Context, site: str | None, since: Any, until: Any, min_
             until=until.date() if until else None,
             min_text_chars=min_text_chars,
         )
-    click.echo(
+    echo(
         f"examined {report.examined}, changed {report.changed}, unchanged {report.unchanged}, "
         f"failed {report.failed}"
     )
     for reason, count in report.reasons.most_common():
-        click.echo(f"  failed: {reason}: {count}")
+        echo(f"  failed: {reason}: {count}")

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from crawler.accounting import CLASSES, balances, totals
-from crawler.cli.common import open_storage
+from crawler.cli.common import echo, open_storage
 
 
 def outcome_label(run: dict[str, Any]) -> str:
@@ -97,19 +97,19 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
         rows = storage.runs(limit=limit)
     if as_json:
         for run in rows:
-            click.echo(json.dumps(run, ensure_ascii=False, default=str))
+            echo(json.dumps(run, ensure_ascii=False, default=str))
         return
     if not rows:
-        click.echo("no crawl runs yet")
+        echo("no crawl runs yet")
         return
-    click.echo(
+    echo(
         f"{'id':>5}  {'started (+07:00)':<19}  {'took':>7}  {'outcome':<11}  {'pages':>6}  {'new':>5}  "
         f"{'upd':>4}  {'drop':>4}  {'fail':>4}  {'pend':>4}  sites"
     )
     for run in rows:
         s = run.get("stats") or {}
         sites = ",".join(run.get("sites") or []) or "-"
-        click.echo(
+        echo(
             f"{run['id']:>5}  {run['started_at'][:19].replace('T', ' '):<19}  {duration(run):>7}  "
             f"{outcome_label(run):<11}  {s.get('pages_fetched', 0):>6}  {s.get('articles_new', 0):>5}  "
             f"{s.get('articles_updated', 0):>4}  {run_totals(s)['dropped']:>4}  "
@@ -129,7 +129,7 @@ def show(ctx: click.Context, run_id: int, as_json: bool) -> None:
     if run is None:
         raise click.ClickException(f"no crawl run {run_id}")
     if as_json:
-        click.echo(json.dumps(run, ensure_ascii=False, indent=2, default=str))
+        echo(json.dumps(run, ensure_ascii=False, indent=2, default=str))
         return
     s = run.get("stats") or {}
     lines = [
@@ -170,7 +170,7 @@ def show(ctx: click.Context, run_id: int, as_json: bool) -> None:
             )
         lines.append("  article URLs per site (met = stored + dropped + failed + pending):")
         lines.extend(balance_lines(s))
-    click.echo("\n".join(lines))
+    echo("\n".join(lines))
 
 
 def _kv(mapping: Any) -> str:

@@ -7,6 +7,7 @@ from collections import Counter
 
 import click
 
+from crawler.cli.common import echo
 from crawler.provinces import UNITS, nfc
 from crawler.registry import STATUSES, RegistryError, Site, load_sites, sites_file
 
@@ -71,10 +72,10 @@ def sites(
         if (status is None or s.status == status) and (province is None or s.province == nfc(province))
     ]
     if as_json:
-        click.echo(json.dumps([site_json(s) for s in chosen], ensure_ascii=False, indent=2))
+        echo(json.dumps([site_json(s) for s in chosen], ensure_ascii=False, indent=2))
         return
-    click.echo(sites_table(chosen))
-    click.echo(f"\n{summary(chosen)}")
+    echo(sites_table(chosen))
+    echo(f"\n{summary(chosen)}")
 
 
 @sites.command()
@@ -94,8 +95,8 @@ def check(ctx: click.Context, sites_file: str | None, partial: bool) -> None:
             f"{sites_file_label(path)}: no active site for {len(missing)} of the {len(UNITS)} units: "
             + ", ".join(missing)
         )
-    click.echo(f"{sites_file_label(path)}: valid, {summary(registry)}")
-    click.echo(f"units with an active site: {len(UNITS) - len(missing)}/{len(UNITS)}")
+    echo(f"{sites_file_label(path)}: valid, {summary(registry)}")
+    echo(f"units with an active site: {len(UNITS) - len(missing)}/{len(UNITS)}")
 
 
 def sites_file_label(path: str | None) -> str:

@@ -10,7 +10,7 @@ from typing import ClassVar
 from crawler.legacy_page import repair_legacy_html
 from crawler.parsers.body import Body, extract_body, in_junk_box, is_boilerplate, scrub
 from crawler.parsers.fields import ArticleFields, NotAnArticle
-from crawler.parsers.page import Page
+from crawler.parsers.page import VISIBLE_TEXT, Page
 from crawler.text import (
     authors_from_byline,
     clean_text,
@@ -129,7 +129,7 @@ class ArticleParser:
         if node is None:
             return None
         for p in node.css("p"):
-            text = clean_text(" ".join(p.xpath(".//text()").getall()))
+            text = clean_text(" ".join(p.xpath(VISIBLE_TEXT).getall()))
             if not text:
                 continue
             bold = clean_text(" ".join(p.xpath("(.//strong|.//b)//text()").getall()))
@@ -182,7 +182,7 @@ class ArticleParser:
             for node in page.sel.css(query):
                 if in_junk_box(node.root):
                     continue  # a related-news list or the footer carries other dates
-                text = clean_text(" ".join(node.xpath(".//text()").getall()))
+                text = clean_text(" ".join(node.xpath(VISIBLE_TEXT).getall()))
                 parsed = parse_vn_datetime(text) if text else None
                 if parsed:
                     return parsed

@@ -11,6 +11,12 @@ from parsel import Selector
 
 from crawler.text import clean_text
 
+# The text a reader sees in an element: never the code of a <script> or <style> inside it (an inline
+# script in an <h1> used to land in the title).
+VISIBLE_TEXT = (
+    ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
+)
+
 
 class Page:
     """One HTML page and its URL, parsed once with parsel (lxml) and queried by the parsers."""
@@ -34,9 +40,7 @@ class Page:
         """The cleaned text of the first element matching any selector, in selector order."""
         for query in css:
             for node in self.sel.css(query):
-                text = clean_text(
-                    " ".join(node.xpath(".//text()[not(ancestor::script or ancestor::style)]").getall())
-                )
+                text = clean_text(" ".join(node.xpath(VISIBLE_TEXT).getall()))
                 if text:
                     return text
         return None
@@ -50,7 +54,7 @@ class Page:
 
     def texts(self, css: str) -> list[str]:
         return [
-            t for t in (clean_text(" ".join(n.xpath(".//text()").getall())) for n in self.sel.css(css)) if t
+            t for t in (clean_text(" ".join(n.xpath(VISIBLE_TEXT).getall())) for n in self.sel.css(css)) if t
         ]
 
     def link(self, rel: str) -> str | None:

@@ -56,9 +56,11 @@ from crawler.discovery import (
     sitemap_in_period,
 )
 from crawler.items import PageItem
+from crawler.middlewares.address_guard import RefusedAddress
 from crawler.middlewares.conditional import NotModified
+from crawler.middlewares.site_redirects import RedirectOffSite
 from crawler.registry import RegistryError, Site, load_sites
-from crawler.site_stop import site_stopped
+from crawler.site_stop import SiteStopped, site_stopped
 from crawler.text import to_vn_iso
 from crawler.urls import host_of, normalize_url
 from pipelines.disk import stop_crawl
@@ -120,6 +122,7 @@ class NewsSpider(Spider):
         self.documents_at_once = DeferredSemaphore(2)
         self.crawl_state = CrawlState(self._count, backfill=self.backfill)
         self.ledger = Ledger(self._count)  # every article URL met, until its outcome is counted
+        self.refusals_logged: set[str | None] = set()  # sites whose first redirect/address refusal was logged
 
     @property
     def backfill(self) -> bool:
@@ -485,6 +488,23 @@ class NewsSpider(Spider):
         if isinstance(failure.value, HttpError):
             self._http_failed(request, failure.value.response.status, site_id, url, article)
             return
+        if failure.check(RedirectOffSite, RefusedAddress):  # counted by the middleware that refused it
+            # counted per site: the first one of a site is logged as a warning, the rest quietly
+            first = site_id not in self.refusals_logged
+            self.refusals_logged.add(site_id)
+            logger.log(
+                logging.WARNING if first else logging.INFO, "not fetched: %s", failure.getErrorMessage()
+            )
+            message = failure.getErrorMessage()[:500]
+            off_site = failure.check(RedirectOffSite) is not None
+            reason = "redirect_off_site" if off_site else "address_refused"
+            if article:
+                # off the site is final (not an article of this site); an address may change: retried later
+                self.crawl_state.mark(url, site_id, "not_article" if off_site else "failed", message)
+                self._settle(site_id, url, DROPPED if off_site else FAILED, reason)
+            else:
+                self._source_failed(site_id, reason)
+            return
         if failure.check(IgnoreRequest):  # (HttpError is one too: handled above)
             self._ignored(request, failure, site_id, url, article)
             return
@@ -535,6 +555,10 @@ class NewsSpider(Spider):
     def _ignored(
         self, request: Request, failure: Failure, site_id: str | None, url: str, article: bool
     ) -> None:
+        if isinstance(failure.value, SiteStopped):  # its site was stopped in this run: for the next one
+            if article:
+                self._settle(site_id, url, PENDING, failure.value.reason)
+            return
         robots = request.meta.get("provnews_robots")
         message = failure.getErrorMessage()
         logger.debug("not fetched: %s: %s", request.url, message)
