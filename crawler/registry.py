@@ -11,7 +11,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from crawler.provinces import OLD_PROVINCES, UNIT_OF, UNITS, nfc, unknown_name_message
+from crawler.provinces import OLD_PROVINCES, UNIT_OF, UNITS, nfc, packaged_file, unknown_name_message
 
 # CMS families (vietnamese-sites.md §2.1); "legacy" is the old ASP.NET/Liferay CMSs of absorbed papers'
 # archives. Families without a parser of their own are parsed by the generic (whole-page) parser.
@@ -24,8 +24,7 @@ REGISTRY_CONTEXT = {"registry": True}
 _HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$")
 SITE_ID = r"^[a-z0-9][a-z0-9_-]*$"  # also what `provnews import` accepts
 _YEARS = re.compile(r"^(\d{4}|…|\?)\s*[-–]\s*(\d{4}|…|\?)$")
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SITES_FILE = REPO_ROOT / "config" / "sites.toml"
+DEFAULT_SITES_FILE = packaged_file("sites.toml")  # config/sites.toml, installed with the package
 
 
 class RegistryError(ValueError):

@@ -8,22 +8,45 @@ from datetime import datetime
 
 import click
 
-from crawler.cli.common import db_url, open_storage
-from crawler.registry import RegistryError, load_sites
-from crawler.runner import run_crawl
-from crawler.spiders.news import select_sites
+from crawler.cli.common import check_site_ids, db_option, db_url, load_registry, open_storage
 
 LOCKED_EXIT = 3  # every site asked for is locked by another run
+_BOOLEANS = ("0", "1", "true", "false", "True", "False")
 
 
 def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    """NAME=VALUE pairs; a provnews setting's value must have the type of its default (checked here, so
+    that a typo is a usage error before Scrapy starts, not a traceback in a pipeline)."""
+    try:
+        from crawler import settings as defaults
+    except ValueError as exc:  # the settings module converts PROVNEWS_* environment variables
+        raise click.ClickException(f"a PROVNEWS_* environment variable is not valid: {exc}") from exc
     out: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
+        name = name.strip()
         if not sep or not name:
-            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="-s")
-        out[name.strip()] = value
+            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="'-s'")
+        if name.startswith("PROVNEWS_"):
+            check_setting(name, value, getattr(defaults, name, None))
+        out[name] = value
     return out
+
+
+def check_setting(name: str, value: str, default: object) -> None:
+    if default is None:
+        raise click.BadParameter(f"unknown provnews setting {name}", param_hint="'-s'")
+    if isinstance(default, bool):
+        valid = value in _BOOLEANS
+        kind = "0 or 1"
+    else:
+        kind = {int: "an integer", float: "a number"}.get(type(default), "")
+        try:
+            valid = not kind or (int if isinstance(default, int) else float)(value) is not None
+        except ValueError:
+            valid = False
+    if not valid:
+        raise click.BadParameter(f"{name} must be {kind}, got {value!r}", param_hint="'-s'")
 
 
 @click.command()
@@ -41,6 +64,7 @@ def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting, as scrapy -s."
 )
+@db_option
 @click.pass_context
 def crawl(
     ctx: click.Context,
@@ -59,12 +83,14 @@ def crawl(
         raise click.UsageError("--until needs --since")
     if since and until and until < since:
         raise click.UsageError("--until is before --since")
-    try:
-        registry = load_sites(sites_file)
-        chosen = select_sites(registry, ",".join(sites) or None)
-    except RegistryError as exc:
-        raise click.ClickException(str(exc)) from exc
-    with open_storage(ctx):  # creates or checks the schema before Scrapy starts
+    parsed_settings = parse_settings(settings)
+    registry = load_registry(sites_file)
+    check_site_ids(sites, registry)
+    from crawler.runner import run_crawl
+    from crawler.spiders.news import select_sites
+
+    chosen = select_sites(registry, ",".join(sites) or None)
+    with open_storage(ctx, create=True):  # creates or checks the schema, and that it can be written
         pass
     overrides: dict[str, object] = {
         "PROVNEWS_DB_URL": db_url(ctx),
@@ -73,7 +99,7 @@ def crawl(
     }
     if sites_file:
         overrides["PROVNEWS_SITES_FILE"] = sites_file
-    overrides.update(parse_settings(settings))
+    overrides.update(parsed_settings)
     stats = run_crawl(
         [s.id for s in chosen],
         sites_file=sites_file,
