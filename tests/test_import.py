@@ -16,14 +16,20 @@ from crawler.cli import cli
 from pipelines.importer import ImportReport, JsonlChunk, read_chunks
 from pipelines.search import search
 from pipelines.storage import Storage
+from tests.paths import FIXTURES
 from tests.test_storage_clusters import STORY, wire_copy
 
 MakeArticle = Callable[..., dict[str, Any]]
 COMPARED = ("site_id", "canonical_url", "title", "sapo", "text", "authors", "published_at", "section", "tags")
 
 
+REGISTRY = FIXTURES / "import-sites.toml"  # sites a, b and baotest
+
+
 def provnews(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, list(args), catch_exceptions=False, env={"PROVNEWS_SITES_FILE": str(REGISTRY)}
+    )
 
 
 def test_export_then_import_into_another_database(
