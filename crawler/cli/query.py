@@ -15,9 +15,7 @@ from crawler.cli.filters import check_period, filter_kwargs, filter_options
 @click.command()
 @click.argument("query")
 @filter_options
-@click.option(
-    "--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Most hits shown."
-)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Most hits shown.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
 @db_option
 @click.pass_context
@@ -102,9 +100,7 @@ def url_candidates(url: str) -> list[str]:
     bare = host.split(".", 1)[1] if host.count(".") >= 2 and host.split(".", 1)[0] in BARE_PREFIXES else host
     site = next((s for s in sites if {host, bare} & {s.domain, *s.aliases}), None)
     canonical = site.domain if site else bare
-    candidates.append(
-        normalize_url(url, canonical_host=canonical, aliases=site.aliases if site else [host])
-    )
+    candidates.append(normalize_url(url, canonical_host=canonical, aliases=site.aliases if site else [host]))
     return list(dict.fromkeys(candidates))
 
 
