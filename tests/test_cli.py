@@ -488,3 +488,19 @@ def test_import_refuses_unknown_sites_and_non_web_urls(tmp_path: Path) -> None:
     assert code == 1
     assert "1 new" in out and "4 skipped" in out
     assert "skipped: bad_url: 2" in out and "unknown_site: 1" in out and "bad_canonical_url: 1" in out
+
+
+def test_scrapy_crawl_checks_the_spider_arguments_first(tmp_path: Path) -> None:
+    for argument, status, text in (
+        ("site=nosuch", 2, "error: unknown site 'nosuch'"),
+        ("since=2024-13-01", 2, "error: since: expected a date YYYY-MM-DD"),
+        (f"sites_file={tmp_path / 'none.toml'}", 1, "Error: "),
+    ):
+        result = run(
+            ["scrapy", "crawl", "news", "-a", argument, "-s", f"PROVNEWS_DB_URL=sqlite:///{tmp_path}/x"]
+        )
+        assert result.returncode == status, result.stderr[-2000:]
+        assert "Traceback" not in result.stderr and text in result.stderr.splitlines()[-1], result.stderr[
+            -2000:
+        ]
+    assert list(tmp_path.iterdir()) == []
