@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -16,6 +18,8 @@ from urllib.parse import urlsplit, urlunsplit
 import click
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crawler.cli import cli
 from crawler.replica import ReplicaServer
@@ -436,14 +440,19 @@ def test_export_to_standard_output_without_bom(db: str, tmp_path: Path) -> None:
 
 def test_export_into_a_closed_pipe_ends_quietly(db: str) -> None:
     """`provnews export --out - | head -1`: status 0 and nothing on stderr once the reader is gone."""
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(
+        write_end, fcntl.F_SETPIPE_SZ, 4096
+    )  # a page: the export cannot finish before the reader stops
     proc = subprocess.Popen(
         [str(BIN / "provnews"), "--db", db, "export", "--format", "jsonl", "--out", "-"],
-        stdout=subprocess.PIPE,
+        stdout=write_end,
         stderr=subprocess.PIPE,
     )
-    assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.readline()
-    proc.stdout.close()  # the reader goes away after one line (18 articles do not fit a pipe buffer)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as reader:
+        assert json.loads(reader.readline())["site_id"]
+    assert proc.stderr is not None
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0 and err == ""
 
@@ -504,3 +513,27 @@ def test_scrapy_crawl_checks_the_spider_arguments_first(tmp_path: Path) -> None:
             -2000:
         ]
     assert list(tmp_path.iterdir()) == []
+
+
+@given(
+    host=st.sampled_from(["baocantho.com.vn", "www.baocantho.com.vn", "m.baocantho.com.vn"]),
+    scheme=st.sampled_from(["http", "https", "HTTPS"]),
+    tracking=st.lists(
+        st.tuples(
+            st.sampled_from(["utm_source", "utm_medium", "fbclid", "gclid", "zarsrc"]),
+            st.text("abc1", max_size=5),
+        ),
+        max_size=3,
+    ),
+    fragment=st.text("abcxyz-", max_size=6),
+)
+def test_a_pasted_link_normalises_to_the_stored_identity(
+    host: str, scheme: str, tracking: list[tuple[str, str]], fragment: str
+) -> None:
+    from crawler.cli.query import url_candidates
+    from crawler.urls import url_identity
+
+    stored = "https://baocantho.com.vn/tin-a196670.html?id=3"
+    query = "&".join(["id=3", *(f"{k}={v}" for k, v in tracking)])
+    pasted = f"{scheme}://{host}/tin-a196670.html?{query}" + (f"#{fragment}" if fragment else "")
+    assert url_identity(stored) in {url_identity(c) for c in url_candidates(pasted)}
