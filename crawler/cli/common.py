@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
 DEFAULT_DB_URL = "sqlite:///data/provnews.sqlite3"
 DB_OPTION_HELP = f"Database URL (SQLAlchemy). Default: $PROVNEWS_DB_URL or {DEFAULT_DB_URL}."
-USAGE_EXIT = 2  # click's own status for usage errors; an unknown site or province is one too
 
 
 def remember_db_url(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:

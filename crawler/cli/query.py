@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -85,26 +86,29 @@ def show(ctx: click.Context, id_or_url: str, as_json: bool) -> None:
     click.echo(article["text"])
 
 
+_HOST_PREFIX = re.compile(r"^(?:www|m|amp|mobile)\.(?=[^.]+\.)")  # as crawler.urls maps them
+
+
 def url_candidates(url: str) -> list[str]:
     """A pasted URL, then its forms normalised as the crawler stores them: tracking parameters, AMP
     markers and default ports dropped, a www./m. host or a registry alias mapped to the site's host."""
     from crawler.registry import RegistryError, load_sites
     from crawler.urls import host_of, normalize_url
 
-    candidates = [url, normalize_url(url)]
-    host = host_of(candidates[1])
     try:
         sites = load_sites()
     except RegistryError:
         sites = []
-    bare = host.split(".", 1)[1] if host.count(".") >= 2 and host.split(".", 1)[0] in BARE_PREFIXES else host
-    site = next((s for s in sites if {host, bare} & {s.domain, *s.aliases}), None)
-    canonical = site.domain if site else bare
-    candidates.append(normalize_url(url, canonical_host=canonical, aliases=site.aliases if site else [host]))
+    candidates = [url, normalize_url(url)]
+    for site in sites:
+        as_site = normalize_url(url, canonical_host=site.domain, aliases=site.aliases)
+        if host_of(as_site) == site.domain:
+            candidates.append(as_site)
+            break
+    else:  # not a registry site: the host without its www./m. prefix
+        host = host_of(candidates[1])
+        candidates.append(normalize_url(url, canonical_host=_HOST_PREFIX.sub("", host), aliases=[host]))
     return list(dict.fromkeys(candidates))
-
-
-BARE_PREFIXES = ("www", "m", "amp", "mobile")
 
 
 @click.command()

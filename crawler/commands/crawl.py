@@ -23,6 +23,7 @@ class Command(ScrapyCrawlCommand):
                 spider = NewsSpider(**opts.spargs)
             except (ValueError, TypeError) as exc:  # a bad date, an unknown argument
                 raise UsageError(str(exc), print_help=False) from exc
+            assert self.settings is not None  # set by scrapy.cmdline before run()
             try:
                 registry = load_sites(spider.sites_file or self.settings.get("PROVNEWS_SITES_FILE") or None)
             except RegistryError as exc:
