@@ -270,6 +270,7 @@ def test_demo_runs_offline_and_matches_ground_truth(tmp_path: Path) -> None:
     assert "ground truth: 12/12 articles match" in result.stdout
     assert "sample search:" in result.stdout
     assert (tmp_path / "demo.sqlite3").exists()
+    assert not (tmp_path / "demo-sites.toml").exists()  # the replica's registry died with its ports
 
 
 def test_stats_filters_by_province_and_site(db: str) -> None:
