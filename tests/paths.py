@@ -26,14 +26,14 @@ def missing(what: str, variable: str) -> NoReturn:
     """Skip the test, naming `what` is missing; fail instead when `variable` says it must be there."""
     if required(variable):
         pytest.fail(f"{what} ({variable}=1: required here)", pytrace=False)
-    pytest.skip(f"{what} (set {variable}=1 to make this a failure)")
+    pytest.skip(f"{what} ({variable}=1 makes this a failure)")
 
 
 def require_real_pages() -> Path:
     """../shared/fixtures/real, the real saved pages kept outside the repository."""
     if not REAL_PAGES.is_dir():
         missing(
-            f"shared test data not found: {REAL_PAGES} (set PROVNEWS_SHARED_DIR to the shared/ folder)",
+            f"shared test data not found: {REAL_PAGES}; set PROVNEWS_SHARED_DIR to the shared/ folder",
             REQUIRE_SHARED,
         )
     return REAL_PAGES
