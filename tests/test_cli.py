@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy.engine import make_url
 
 from crawler.cli import cli
 from crawler.replica import ReplicaServer
@@ -538,3 +539,26 @@ def test_a_pasted_link_normalises_to_the_stored_identity(
     query = "&".join(["id=3", *(f"{k}={v}" for k, v in tracking)])
     pasted = f"{scheme}://{host}/tin-a196670.html?{query}" + (f"#{fragment}" if fragment else "")
     assert url_identity(stored) in {url_identity(c) for c in url_candidates(pasted)}
+
+
+def read_only_url(url: str) -> str:
+    """The same database through a connection that cannot write."""
+    if url.startswith("sqlite:///"):
+        return f"sqlite:///file:{url.removeprefix('sqlite:///')}?mode=ro&uri=true"
+    read_only = make_url(url).update_query_dict({"options": "-c default_transaction_read_only=on"})
+    return read_only.render_as_string(hide_password=False)
+
+
+def test_writing_commands_refuse_a_read_only_database_on_both_engines(db_url: str, tmp_path: Path) -> None:
+    Storage.open(db_url).close()
+    articles = tmp_path / "a.jsonl"
+    line = {"url": "https://baocantho.com.vn/a.html", "site_id": "baocantho", "title": "T", "text": "Bài."}
+    articles.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    for args in (["import", str(articles)], ["crawl", "baocantho"]):
+        result = CliRunner().invoke(cli, ["--db", read_only_url(db_url), *args])
+        assert result.exit_code == 1, result.output
+        assert (
+            result.output.startswith("Error: cannot write to the database") and result.output.count("\n") == 1
+        )
+    with Storage.open(db_url) as storage:
+        assert storage.count_articles() == 0 and storage.runs() == []
