@@ -438,6 +438,8 @@ def test_export_to_standard_output_without_bom(db: str, tmp_path: Path) -> None:
     assert plain.read_bytes().startswith(b"id,") and excel.read_bytes().startswith(b"\xef\xbb\xbfid,")
     code, out = invoke("--db", db, "export", "--format", "parquet", "--out", "-")
     assert code == 2 and "parquet cannot go to standard output" in out
+    code, out = invoke("--db", db, "export", "--format", "jsonl", "--out", "-", "--excel")
+    assert code == 2 and "a byte-order mark is for CSV, not jsonl" in out
 
 
 def test_export_into_a_closed_pipe_ends_quietly(db: str) -> None:

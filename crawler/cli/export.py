@@ -41,6 +41,8 @@ def export(ctx: click.Context, fmt: str, out: Path, dedup: bool, excel: bool, **
     to_stdout = out == STDOUT
     if to_stdout and fmt not in STREAM_WRITERS:
         raise click.BadParameter(f"{fmt} cannot go to standard output; give a path", param_hint="'--out'")
+    if excel and fmt != "csv":
+        raise click.BadParameter(f"a byte-order mark is for CSV, not {fmt}", param_hint="'--excel'")
     check_period(params.get("since"), params.get("until"))
     with open_storage(ctx) as storage:
         articles = storage.iter_articles(
