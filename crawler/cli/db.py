@@ -39,17 +39,18 @@ def upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def revision(ctx: click.Context) -> None:
     """Print the schema revision of the database and the latest one (never creates a database)."""
-    from pipelines.storage import Storage
+    from pipelines import migrate
+    from pipelines.engine import make_engine
 
     url = db_url(ctx)
     if reason := missing_database(url):
         raise click.ClickException(reason)
     try:
-        storage = Storage(url)
+        engine = make_engine(url)
         try:
-            current = storage.current_revision()
+            current = migrate.current_revision(engine)
         finally:
-            storage.close()
+            engine.dispose()
     except Exception as exc:  # an unreachable server, a file that is not a database
         raise click.ClickException(f"cannot read the database {url}: {first_line(exc)}") from exc
-    click.echo(f"current: {current or 'none'}\nhead: {Storage.head_revision()}")
+    click.echo(f"current: {current or 'none'}\nhead: {migrate.head_revision()}")
