@@ -1,11 +1,17 @@
-"""Only for `scrapyd-deploy`, which builds an egg with `python setup.py bdist_egg`: everything else is
-declared in pyproject.toml (pip does not need this file). The egg also carries config/, which the code
-reads beside its packages; Scrapyd runs it with `runner = crawler.scrapyd_runner` (README, Scheduling)."""
+"""Which packages the distribution holds; everything else is declared in pyproject.toml.
 
-import sys
-from glob import glob
+The registry and province list are edited in config/ at the repository root and ship inside the
+package as `crawler.config` (read through importlib.resources), so a wheel, an editable install and
+the egg `scrapyd-deploy` builds all carry the same files; `--sites-file` still overrides the registry."""
 
-from setuptools import setup
+from setuptools import find_namespace_packages, setup
 
-# Only eggs carry config/: a wheel or an editable install must not spread it into the environment.
-setup(data_files=[("config", sorted(glob("config/*.toml")))] if "bdist_egg" in sys.argv else [])
+setup(
+    packages=[*find_namespace_packages(include=["crawler*", "pipelines*"]), "crawler.config"],
+    package_dir={"crawler.config": "config"},
+    package_data={
+        "crawler": ["replica/templates/*", "py.typed"],
+        "crawler.config": ["*.toml"],
+        "pipelines": ["migrations/*.ini", "migrations/*.py", "migrations/versions/*.py", "py.typed"],
+    },
+)

@@ -1,6 +1,7 @@
 """Vietnam's provincial-level units: the 34 since 1 July 2025 and the 63 they were formed from.
 
-The data is `config/provinces.toml`; this module reads and checks it once, at import.
+The data is `config/provinces.toml`, shipped as package data of `crawler.config` (setup.py); this
+module reads and checks it once, at import.
 `UNITS` are the names `province` takes in the registry and the corpus, `OLD_PROVINCES` the names of
 `province_old`, and `UNIT_OF` maps each old province to the unit that absorbed it.
 """
@@ -8,6 +9,7 @@ The data is `config/provinces.toml`; this module reads and checks it once, at im
 from __future__ import annotations
 
 import difflib
+import importlib.resources
 import tomllib
 import unicodedata
 from pathlib import Path
@@ -15,7 +17,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-PROVINCES_FILE = Path(__file__).resolve().parent.parent / "config" / "provinces.toml"
+
+def packaged_file(name: str) -> Path:
+    """A file of the repository's config/, as installed with the package (wheel, editable or egg)."""
+    return Path(str(importlib.resources.files("crawler.config") / name))
+
+
+PROVINCES_FILE = packaged_file("provinces.toml")
 UNIT_COUNT = 34
 OLD_PROVINCE_COUNT = 63
 

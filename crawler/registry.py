@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from crawler.patterns import compile_pattern, pattern_problem
-from crawler.provinces import OLD_PROVINCES, UNIT_OF, UNITS, nfc, unknown_name_message
+from crawler.provinces import OLD_PROVINCES, UNIT_OF, UNITS, nfc, packaged_file, unknown_name_message
 
 # CMS families (vietnamese-sites.md §2.1); "legacy" is the old ASP.NET/Liferay CMSs of absorbed papers'
 # archives. Families without a parser of their own are parsed by the generic (whole-page) parser.
@@ -28,8 +28,7 @@ SITE_ID = r"^[a-z0-9][a-z0-9_-]{0,63}$"  # also what `provnews import` accepts
 # Keys holding regular expressions, checked for catastrophic backtracking and matched in linear time.
 REGEX_KEYS = ("article_pattern",)
 _YEARS = re.compile(r"^(\d{4}|…|\?)\s*[-–]\s*(\d{4}|…|\?)$")
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SITES_FILE = REPO_ROOT / "config" / "sites.toml"
+DEFAULT_SITES_FILE = packaged_file("sites.toml")  # config/sites.toml, installed with the package
 
 
 class RegistryError(ValueError):

@@ -1,9 +1,10 @@
 """A Scrapyd runner for provnews eggs: `runner = crawler.scrapyd_runner` in scrapyd.conf.
 
-Scrapyd's own runner imports a deployed egg as a zip file, appended to sys.path. provnews reads files
-beside its packages (the registry and province list in config/, the Alembic migrations), which cannot
-be read inside a zip; and an editable install would shadow the deployed code. This runner extracts the
-egg to a temporary folder and puts it first on sys.path, then runs Scrapy as Scrapyd's runner does."""
+Scrapyd's own runner imports a deployed egg as a zip file, appended to sys.path. provnews reads its
+package data as files (the registry and province list in crawler/config/, the Alembic migrations),
+which cannot be read inside a zip; and an editable install would shadow the deployed code. This runner
+extracts the egg to a temporary folder and puts it first on sys.path, then runs Scrapy as Scrapyd's
+runner does."""
 
 from __future__ import annotations
 

@@ -69,6 +69,8 @@ MEMUSAGE_LIMIT_MB = 2048
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# `scrapy crawl` checks the news spider's arguments (site ids, dates) before starting: crawler/commands/
+COMMANDS_MODULE = "crawler.commands"
 
 ITEM_PIPELINES = {
     "pipelines.extract.ExtractPipeline": 100,  # page bytes -> article fields

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 FORMATS = ("jsonl", "csv", "parquet", "corpus", "warc")
 CSV_COLUMNS = (
@@ -78,30 +78,37 @@ def corpus_path(root: Path, article: dict[str, Any]) -> Path:
     return inside(root, safe_segment(article["site_id"]), month, f"{int(article['id'])}.txt")
 
 
+def stream_jsonl(articles: Iterable[dict[str, Any]], fh: TextIO) -> int:
+    count = 0
+    for article in articles:
+        fh.write(json.dumps(article, ensure_ascii=False, default=str) + "\n")
+        count += 1
+    return count
+
+
 def write_jsonl(articles: Iterable[dict[str, Any]], out: Path) -> int:
     check_file_target(out)
-    count = 0
     with out.open("w", encoding="utf-8") as fh:
-        for article in articles:
-            fh.write(json.dumps(article, ensure_ascii=False, default=str) + "\n")
-            count += 1
-    return count
+        return stream_jsonl(articles, fh)
 
 
-def write_csv(articles: Iterable[dict[str, Any]], out: Path) -> int:
-    """One row per article; list columns (authors, tags) as JSON arrays. UTF-8 with BOM, for Excel."""
-    check_file_target(out)
+def stream_csv(articles: Iterable[dict[str, Any]], fh: TextIO) -> int:
+    """One row per article; list columns (authors, tags) as JSON arrays."""
+    writer = csv.DictWriter(fh, CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
     count = 0
-    with out.open("w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.DictWriter(fh, CSV_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        for article in articles:
-            row = {
-                k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in article.items()
-            }
-            writer.writerow(row)
-            count += 1
+    for article in articles:
+        row = {k: json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for k, v in article.items()}
+        writer.writerow(row)
+        count += 1
     return count
+
+
+def write_csv(articles: Iterable[dict[str, Any]], out: Path, *, excel: bool = False) -> int:
+    """UTF-8 CSV; `excel` starts it with a byte-order mark, which Excel needs to read UTF-8."""
+    check_file_target(out)
+    with out.open("w", encoding="utf-8-sig" if excel else "utf-8", newline="") as fh:
+        return stream_csv(articles, fh)
 
 
 def write_corpus(articles: Iterable[dict[str, Any]], out: Path) -> int:
@@ -238,4 +245,9 @@ WRITERS: dict[str, Callable[[Iterable[dict[str, Any]], Path], int]] = {
     "parquet": write_parquet,
     "corpus": write_corpus,
     "warc": write_warc,
+}
+# The formats that can go to standard output (`--out -`).
+STREAM_WRITERS: dict[str, Callable[[Iterable[dict[str, Any]], TextIO], int]] = {
+    "jsonl": stream_jsonl,
+    "csv": stream_csv,
 }

@@ -33,6 +33,8 @@ _STRINGS = (
 )  # fmt: skip
 _STRING_LISTS = ("tags", "authors")
 _TIMES = ("published_at", "modified_at")
+_URLS = ("url", "canonical_url")
+_WEB_URL = re.compile(r"https?://[^/\s?#]+", re.I)
 _EXAMPLES = 5  # skipped lines quoted in the report
 
 
@@ -70,6 +72,7 @@ class JsonlChunk:
     span: tuple[int, int] | None = None
     data: bytes = b""
     report: ImportReport = field(default_factory=ImportReport)
+    known_sites: frozenset[str] | None = None  # site ids that may be stored (None: any well-formed id)
 
     def rows(self) -> list[dict[str, Any]]:
         """The storable rows of the chunk; everything else goes to `report`. Carried bytes are
@@ -85,7 +88,7 @@ class JsonlChunk:
             except UnicodeDecodeError:
                 self.report.skip(f"{self.path}:{number}", "not_utf8")
                 continue
-            row, reason = parse_line(line)
+            row, reason = parse_line(line, self.known_sites)
             if row is not None:
                 reason = self._bound(row)
             if row is None or reason:
@@ -120,10 +123,13 @@ class JsonlChunk:
             return source.read(end - start)
 
 
-def read_chunks(paths: Iterable[Path], batch: int = 500) -> Iterator[JsonlChunk]:
+def read_chunks(
+    paths: Iterable[Path], batch: int = 500, known_sites: frozenset[str] | None = None
+) -> Iterator[JsonlChunk]:
     """The files in chunks of `batch` non-blank lines (the last of each file may hold fewer). A regular
     file's chunks are spans of it (about 7% faster than carrying their 3 MB of bytes to the preparing
-    process, benchmarks/README.md); anything else is read once, in order."""
+    process, benchmarks/README.md); anything else is read once, in order. With `known_sites`, lines of
+    other sites are skipped as `unknown_site`."""
     for path in paths:
         carry = not path.is_file()
         with path.open("rb") as lines:
@@ -135,19 +141,21 @@ def read_chunks(paths: Iterable[Path], batch: int = 500) -> Iterator[JsonlChunk]
                 if carry:
                     held.append(raw)
                 if count == batch:
-                    yield _chunk(path, first, start, end, held)
+                    yield _chunk(path, first, start, end, held, known_sites)
                     held, first, count, start = [], number + 1, 0, end
             if count:
-                yield _chunk(path, first, start, end, held)
+                yield _chunk(path, first, start, end, held, known_sites)
 
 
-def _chunk(path: Path, first: int, start: int, end: int, held: list[bytes]) -> JsonlChunk:
+def _chunk(
+    path: Path, first: int, start: int, end: int, held: list[bytes], known_sites: frozenset[str] | None
+) -> JsonlChunk:
     if held:
-        return JsonlChunk(path, first, data=b"".join(held))
-    return JsonlChunk(path, first, span=(start, end))
+        return JsonlChunk(path, first, data=b"".join(held), known_sites=known_sites)
+    return JsonlChunk(path, first, span=(start, end), known_sites=known_sites)
 
 
-def parse_line(line: str) -> tuple[dict[str, Any] | None, str]:
+def parse_line(line: str, known_sites: frozenset[str] | None = None) -> tuple[dict[str, Any] | None, str]:
     """(row, "") for a storable article, else (None, reason). Dates are parsed once, here."""
     try:
         row = json.loads(line)
@@ -174,6 +182,11 @@ def parse_line(line: str) -> tuple[dict[str, Any] | None, str]:
         and all(isinstance(i.get("caption"), str | None) for i in images)
     ):
         return None, "bad_images"
+    if known_sites is not None and row["site_id"] not in known_sites:
+        return None, "unknown_site"
+    for key in _URLS:
+        if row.get(key) is not None and not _WEB_URL.match(str(row[key])):
+            return None, f"bad_{key}"  # file:, javascript:, a bare path...: not a page of a site
     for key in _TIMES:
         if row.get(key) is not None and not isinstance(row[key], str):
             return None, f"bad_{key}"

@@ -301,7 +301,7 @@ def test_only_active_or_named_failures_set_the_exit_code(
 def test_unknown_site_id_is_an_error(replica: tuple[ReplicaServer, Path]) -> None:
     _, registry = replica
     code, out = canary("baokhong", "--sites-file", str(registry))
-    assert code == 1 and "unknown site 'baokhong'" in out
+    assert code == 2 and "unknown site 'baokhong'" in out
 
 
 def test_a_feed_on_another_host_gets_that_hosts_robots_txt(tmp_path: Path) -> None:

@@ -17,7 +17,10 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 
 def command_paths(group: click.Group, prefix: str = "provnews") -> list[str]:
     paths = []
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in sorted(group.list_commands(ctx)):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         path = f"{prefix} {name}"
         paths.append(path)
         if isinstance(command, click.Group):
@@ -48,6 +51,7 @@ def test_registry_key_is_documented(key: str) -> None:
 def test_settings_found() -> None:
     assert "PROVNEWS_DB_URL" in project_settings()
     assert "provnews db upgrade" in command_paths(cli)
+    assert len(command_paths(cli)) >= 20  # every command of the lazily loaded group is walked
 
 
 def test_readme_shows_the_make_targets() -> None:
@@ -78,3 +82,19 @@ def test_field_bounds_are_documented_as_enforced() -> None:
     assert numbers["images"][:3] == [bounds.IMAGES, bounds.URL_BYTES, bounds.IMAGE_CAPTION_CHARS]
     assert numbers["url"] == numbers["canonical_url"] == [bounds.URL_BYTES, 8]
     assert numbers["text"] == [bounds.TEXT_CHARS]
+
+
+def test_readme_has_one_exit_status_table() -> None:
+    assert README.count("### Exit statuses") == 1
+    section = README.split("### Exit statuses", 1)[1].split("\n## ", 1)[0]
+    statuses = re.findall(r"^\| (\d) \|", section, re.M)
+    assert sorted(set(statuses)) == ["0", "1", "2", "3", "4", "5"]
+    for words in ("no database at", "unknown site or province", "--since` after `--until`", "`extract`"):
+        assert words in section, words
+
+
+def test_readme_names_the_test_prerequisites() -> None:
+    for words in ("initdb", "systemd-analyze", "../shared/fixtures/real", "PROVNEWS_REQUIRE_SHARED=1"):
+        assert words in README, words
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "export PROVNEWS_REQUIRE_SHARED=1 PROVNEWS_REQUIRE_SERVICES=1" in ci

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from crawler.cli import cli
 from crawler.evaluate import below_floors, find_cases, prf, score_case, shingles
-from tests.paths import FIXTURES, REAL_PAGES, REPO
+from tests.paths import FIXTURES, REAL_PAGES, REPO, require_real_pages
 
 FLOORS = FIXTURES / "evaluate-floors.toml"
 GIALAI = FIXTURES / "sites" / "baogialai" / "post-glo-figcaption"
@@ -52,6 +52,7 @@ def test_below_floors_names_the_metric() -> None:
 
 
 def test_find_cases_reads_both_layouts() -> None:
+    require_real_pages()
     cases = find_cases(FIXTURES, REAL_PAGES)
     names = {c.name for c in cases}
     assert "sites/baogialai/post-glo-figcaption" in names
@@ -63,6 +64,7 @@ def test_find_cases_reads_both_layouts() -> None:
 
 
 def test_evaluate_passes_the_ci_floors_on_the_project_fixtures() -> None:
+    require_real_pages()
     result = CliRunner().invoke(
         cli, ["evaluate", str(FIXTURES), "--pages-root", str(REAL_PAGES), "--floors", str(FLOORS)]
     )
@@ -92,6 +94,7 @@ def test_evaluate_fails_below_a_floor(tmp_path: Path) -> None:
 
 def test_evaluate_command_runs_as_installed(tmp_path: Path) -> None:
     """The CI gate exactly as CI runs it: the installed console script, in a fresh process."""
+    require_real_pages()
     done = subprocess.run(
         [str(REPO / ".venv" / "bin" / "provnews"), "evaluate", "tests/fixtures", "--floors", str(FLOORS)],
         cwd=REPO,

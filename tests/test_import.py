@@ -11,19 +11,27 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crawler.cli import cli
-from pipelines.importer import ImportReport, JsonlChunk, read_chunks
+from pipelines.importer import ImportReport, JsonlChunk, parse_line, read_chunks
 from pipelines.search import search
 from pipelines.storage import Storage
+from tests.paths import FIXTURES
 from tests.test_storage_clusters import STORY, wire_copy
 
 MakeArticle = Callable[..., dict[str, Any]]
 COMPARED = ("site_id", "canonical_url", "title", "sapo", "text", "authors", "published_at", "section", "tags")
 
 
+REGISTRY = FIXTURES / "import-sites.toml"  # sites a, b and baotest
+
+
 def provnews(*args: str) -> Any:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, list(args), catch_exceptions=False, env={"PROVNEWS_SITES_FILE": str(REGISTRY)}
+    )
 
 
 def test_export_then_import_into_another_database(
@@ -152,3 +160,23 @@ def test_import_reads_a_pipe(db_url: str, tmp_path: Path) -> None:
     assert "read 5 article line(s): 5 new" in result.output
     with Storage.open(db_url) as target:
         assert target.count_articles() == 5
+
+
+@given(
+    scheme=st.from_regex(r"[a-zA-Z][a-zA-Z0-9+.-]{0,9}", fullmatch=True).filter(
+        lambda s: s.lower() not in ("http", "https")
+    ),
+    rest=st.text(min_size=0, max_size=30),
+)
+def test_a_url_that_is_not_http_is_never_imported(scheme: str, rest: str) -> None:
+    line = {"site_id": "a", "title": "Tin", "text": "Nội dung.", "url": f"{scheme}:{rest}"}
+    assert parse_line(json.dumps(line), frozenset({"a"})) == (None, "bad_url")
+    web = {**line, "url": "https://a.vn/1.html", "canonical_url": f"{scheme}://a.vn/{rest}"}
+    assert parse_line(json.dumps(web), frozenset({"a"})) == (None, "bad_canonical_url")
+
+
+@given(site_id=st.from_regex(r"[a-z0-9][a-z0-9_-]{0,20}", fullmatch=True))
+def test_only_known_sites_are_imported(site_id: str) -> None:
+    line = json.dumps({"site_id": site_id, "title": "Tin", "text": "Nội dung.", "url": "https://a.vn/1.html"})
+    row, reason = parse_line(line, frozenset({"a"}))
+    assert (row is not None, reason) == ((True, "") if site_id == "a" else (False, "unknown_site"))

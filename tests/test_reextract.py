@@ -80,3 +80,15 @@ def test_cli_reextract(
     assert result.output.splitlines()[0] == "examined 1, changed 1, unchanged 0, failed 0"
     found = storage.get_article(url)
     assert found is not None and found["text"] == truth["text"]
+
+
+def test_cli_reextract_fails_when_a_page_cannot_be_re_extracted(
+    storage: Storage, db_url: str, make_article: MakeArticle
+) -> None:
+    storage.upsert_articles([stale_row(make_article, 1, "https://baolaocai.vn/mat-trang-post1.html", None)])
+    result = CliRunner().invoke(cli, ["--db", db_url, "reextract"])
+    assert result.exit_code == 1
+    assert result.output.splitlines() == [
+        "examined 1, changed 0, unchanged 0, failed 1",
+        "  failed: no_stored_page: 1",
+    ]

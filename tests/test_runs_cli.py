@@ -126,10 +126,7 @@ def test_runs_list_show_and_health(replica: ReplicaServer, tmp_path: Path) -> No
     assert "ATTENTION: no successful run" in by_site["baocantho"]
     assert table.stdout.splitlines()[-1] == "2 site(s), 1 need(s) attention"
     typo = provnews(db, "health", "baogialai", "baogialia", "--sites-file", str(sites_file))
-    assert (
-        typo.returncode == 2
-        and "unknown site(s), in neither the registry nor the database: baogialia" in typo.stderr
-    )
+    assert typo.returncode == 2 and "unknown site 'baogialia'; did you mean baogialai?" in typo.stderr
 
 
 def lock_count(db: str) -> int:

@@ -10,8 +10,7 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import db_url, echo, open_storage
-from pipelines.engine import sqlite_file
+from crawler.cli.common import db_option, db_url, echo, open_storage
 
 HIDDEN = ("articles_fts", "near_dup_keys", "alembic_version", "url_state", "crawl_runs")
 
@@ -44,10 +43,15 @@ def datasette_metadata(name: str) -> dict[str, Any]:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8001, show_default=True, help="Port to listen on."
+)
+@db_option
 @click.pass_context
 def browse(ctx: click.Context, host: str, port: int) -> None:
     """Serve the SQLite database in Datasette (pip install 'provnews[browse]') until interrupted."""
+    from pipelines.engine import sqlite_file
+
     url = db_url(ctx)
     path = sqlite_file(url)
     if path is None:
@@ -56,7 +60,7 @@ def browse(ctx: click.Context, host: str, port: int) -> None:
         from datasette.cli import cli as datasette_cli
     except ImportError as exc:
         raise click.ClickException("browse needs Datasette: pip install 'provnews[browse]'") from exc
-    with open_storage(ctx):  # creates or checks the schema: Datasette must not see an old one
+    with open_storage(ctx):  # checks the schema: Datasette must not see an old one
         pass
     with tempfile.TemporaryDirectory(prefix="provnews-browse-") as tmp:
         metadata = Path(tmp) / "metadata.json"

@@ -6,12 +6,8 @@ import json
 
 import click
 
-from crawler.canary.probe import run_canary
-from crawler.canary.report import failing, format_report
-from crawler.cli.common import echo
+from crawler.cli.common import check_site_ids, echo, load_registry
 from crawler.cli.sites import SITES_FILE_OPTION
-from crawler.registry import RegistryError, Site, get_site, load_sites
-from crawler.settings import USER_AGENT
 
 
 @click.command()
@@ -40,11 +36,14 @@ def canary(
     """Check live sites (all registry sites when none are given): robots.txt, every discovery source,
     and the fields of the newest articles. Exits 1 when an active site, or a site named on the command
     line, fails; archive and unknown sites are reported but do not alert otherwise. Needs the internet."""
-    try:
-        registry = load_sites(sites_file)
-        chosen: list[Site] = [get_site(i, registry) for i in site_ids] if site_ids else registry
-    except RegistryError as exc:
-        raise click.ClickException(str(exc)) from exc
+    from crawler.canary.probe import run_canary
+    from crawler.canary.report import failing, format_report
+    from crawler.registry import get_site
+    from crawler.settings import USER_AGENT
+
+    registry = load_registry(sites_file)
+    check_site_ids(site_ids, registry)
+    chosen = [get_site(i, registry) for i in site_ids] if site_ids else registry
     reports = run_canary(chosen, user_agent=USER_AGENT, articles=articles, timeout=timeout, workers=workers)
     for report in reports:
         if as_json:

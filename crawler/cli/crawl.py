@@ -9,27 +9,47 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import db_url, echo, open_storage
-from crawler.cli.runs import balance_lines, outcome_lines, robots_line
-from crawler.extensions.run_recorder import run_summary
-from crawler.registry import RegistryError, load_sites
-from crawler.runner import run_crawl
-from crawler.spiders.news import select_sites
-from pipelines.storage import Storage
+from crawler.cli.common import check_site_ids, db_option, db_url, echo, load_registry, open_storage
 
 # Exit statuses, for cron and systemd (README, docs/scheduling).
 EXIT_STATUS = {"finished": 0, "failed": 1, "partial": 4, "interrupted": 5}
 LOCKED_EXIT = 3  # every site asked for is locked by another run
+_BOOLEANS = ("0", "1", "true", "false", "True", "False")
 
 
 def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    """NAME=VALUE pairs; a provnews setting's value must have the type of its default (checked here, so
+    that a typo is a usage error before Scrapy starts, not a traceback in a pipeline)."""
+    try:
+        from crawler import settings as defaults
+    except ValueError as exc:  # the settings module converts PROVNEWS_* environment variables
+        raise click.ClickException(f"a PROVNEWS_* environment variable is not valid: {exc}") from exc
     out: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
+        name = name.strip()
         if not sep or not name:
-            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="-s")
-        out[name.strip()] = value
+            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="'-s'")
+        if name.startswith("PROVNEWS_"):
+            check_setting(name, value, getattr(defaults, name, None))
+        out[name] = value
     return out
+
+
+def check_setting(name: str, value: str, default: object) -> None:
+    if default is None:
+        raise click.BadParameter(f"unknown provnews setting {name}", param_hint="'-s'")
+    if isinstance(default, bool):
+        valid = value in _BOOLEANS
+        kind = "0 or 1"
+    else:
+        kind = {int: "an integer", float: "a number"}.get(type(default), "")
+        try:
+            valid = not kind or (int if isinstance(default, int) else float)(value) is not None
+        except ValueError:
+            valid = False
+    if not valid:
+        raise click.BadParameter(f"{name} must be {kind}, got {value!r}", param_hint="'-s'")
 
 
 @click.command()
@@ -47,6 +67,7 @@ def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "-s", "--set", "settings", multiple=True, metavar="NAME=VALUE", help="A Scrapy setting, as scrapy -s."
 )
+@db_option
 @click.pass_context
 def crawl(
     ctx: click.Context,
@@ -66,12 +87,14 @@ def crawl(
         raise click.UsageError("--until needs --since")
     if since and until and until < since:
         raise click.UsageError("--until is before --since")
-    try:
-        registry = load_sites(sites_file)
-        chosen = select_sites(registry, ",".join(sites) or None)
-    except RegistryError as exc:
-        raise click.ClickException(str(exc)) from exc
-    with open_storage(ctx):  # creates or checks the schema before Scrapy starts
+    parsed_settings = parse_settings(settings)
+    registry = load_registry(sites_file)
+    check_site_ids(sites, registry)
+    from crawler.runner import run_crawl
+    from crawler.spiders.news import select_sites
+
+    chosen = select_sites(registry, ",".join(sites) or None)
+    with open_storage(ctx, create=True):  # creates or checks the schema, and that it can be written
         pass
     overrides: dict[str, object] = {
         "PROVNEWS_DB_URL": db_url(ctx),
@@ -80,7 +103,7 @@ def crawl(
     }
     if sites_file:
         overrides["PROVNEWS_SITES_FILE"] = sites_file
-    overrides.update(parse_settings(settings))
+    overrides.update(parsed_settings)
     stats = run_crawl(
         [s.id for s in chosen],
         sites_file=sites_file,
@@ -103,6 +126,9 @@ def crawl(
 def recorded_summary(url: str, stats: dict[str, Any], site_ids: list[str]) -> dict[str, Any]:
     """The run's counters as its run row keeps them (what `provnews runs` shows), or, when no row was
     written (run recording off), the same summary computed from the stats."""
+    from crawler.extensions.run_recorder import run_summary
+    from pipelines.storage import Storage
+
     run_id = stats.get("provnews/run_id")
     if run_id is not None:
         with Storage.open(url) as storage:
@@ -113,6 +139,8 @@ def recorded_summary(url: str, stats: dict[str, Any], site_ids: list[str]) -> di
 
 
 def crawl_summary(s: dict[str, Any], site_ids: list[str], run_id: object = None) -> str:
+    from crawler.cli.runs import balance_lines, outcome_lines, robots_line
+
     lines = [
         f"crawled {len(site_ids)} site(s): {', '.join(site_ids)}",
         f"  run id:            {run_id if run_id is not None else '-'}",

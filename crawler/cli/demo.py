@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,11 @@ def sample_query(title: str) -> str:
     help="Articles per replica site.",
 )
 @click.option(
-    "--db-file", type=click.Path(path_type=Path), default=Path("data/demo.sqlite3"), show_default=True
+    "--db-file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("data/demo.sqlite3"),
+    show_default=True,
+    help="SQLite file to crawl into (replaced if it exists).",
 )
 def demo(articles: int, db_file: Path) -> None:
     """Crawl a local replica of provincial sites (127.0.0.1) into a fresh SQLite file and search it."""
@@ -57,8 +62,12 @@ def demo(articles: int, db_file: Path) -> None:
     for stale in (db_file, Path(f"{db_file}-wal"), Path(f"{db_file}-shm")):
         stale.unlink(missing_ok=True)
     db_url = f"sqlite:///{db_file}"
-    sites_file = db_file.with_name("demo-sites.toml")
-    with ReplicaServer(articles_per_site=articles) as replica:
+    # The replica's registry names ports that die with it: it lives only as long as the demo.
+    with (
+        tempfile.TemporaryDirectory(prefix="provnews-demo-") as tmp,
+        ReplicaServer(articles_per_site=articles) as replica,
+    ):
+        sites_file = Path(tmp) / "demo-sites.toml"
         sites_file.write_text(replica.sites_toml(), encoding="utf-8")
         truth = replica.ground_truth()
         echo(f"replica: {len(truth)} articles on {', '.join(replica.base_url(s) for s in replica.site_ids)}")

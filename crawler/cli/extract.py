@@ -9,14 +9,14 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import echo
+from crawler.cli.common import echo, load_registry
 from crawler.discovery import date_in_url
 from crawler.families import family_for_url, site_for_url
 from crawler.legacy_page import decode_with_legacy_repair
 from crawler.limits import DEFAULT_TIMEOUT, ExtractionLimitExceeded, LimitedExtractor
 from crawler.parsers import NotAnArticle
 from crawler.parsers.page import Page
-from crawler.registry import FAMILIES, RegistryError, load_sites
+from crawler.registry import FAMILIES
 from pipelines.validate import problem
 
 _CANONICAL = re.compile(
@@ -98,12 +98,15 @@ def declares_article(page: Page) -> bool:
 def extract(
     files: tuple[Path, ...], url: str | None, family: str | None, sites_file: str | None, timeout: float
 ) -> None:
-    """Extract saved article pages (raw bytes, gzip read transparently) to JSON lines."""
-    try:
-        sites = load_sites(sites_file)
-    except RegistryError as exc:
-        raise click.ClickException(str(exc)) from exc
+    """Extract saved article pages (raw bytes, gzip read transparently) to JSON lines, in input order.
+    A page that cannot be read or is not an article gives an {"file": …, "error": …} line, the batch
+    goes on, and the exit status is 1."""
+    sites = load_registry(sites_file)
+    failed = 0
     with LimitedExtractor(timeout=timeout) as extractor:
         for path in files:
             result = extract_file(path, url, family, sites, extractor)
+            failed += "error" in result
             echo(json.dumps(result, ensure_ascii=False))
+    if failed:
+        click.get_current_context().exit(1)

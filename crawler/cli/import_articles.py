@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from crawler.cli.common import echo, open_storage
-from pipelines.bulk import RowSource
-from pipelines.importer import ImportReport, JsonlChunk, read_chunks
+from crawler.cli.common import db_option, echo, load_registry, open_storage
+
+if TYPE_CHECKING:
+    from pipelines.bulk import RowSource
 
 
 @click.command("import")
@@ -18,21 +20,32 @@ from pipelines.importer import ImportReport, JsonlChunk, read_chunks
 @click.option(
     "--batch", type=click.IntRange(1, 10_000), default=500, show_default=True, help="Articles per batch."
 )
+@click.option(
+    "--sites-file",
+    envvar="PROVNEWS_SITES_FILE",
+    help="Site registry whose ids may be imported (default: config/sites.toml).",
+)
+@db_option
 @click.pass_context
-def import_articles(ctx: click.Context, files: tuple[Path, ...], batch: int) -> None:
+def import_articles(ctx: click.Context, files: tuple[Path, ...], batch: int, sites_file: str | None) -> None:
     """Store the articles of JSON Lines FILES: a `provnews export --format jsonl`, or any file with
     url, site_id, title and text on each line (other export fields are kept when present). Each is
     normalised, indexed and clustered like a crawled article; one already stored with the same text is
-    left as it is. Lines that cannot be stored are skipped and counted with their reason; the exit
+    left as it is. Lines that cannot be stored (among them a site id in neither the registry nor the
+    database, a URL that is not http or https) are skipped and counted with their reason; the exit
     status is 1 if any was. Use it to move a corpus from SQLite to PostgreSQL or to merge corpora."""
+    from pipelines.importer import ImportReport, JsonlChunk, read_chunks
+
+    registry = load_registry(sites_file)
     report = ImportReport()
 
     def add_report(source: RowSource) -> None:
         assert isinstance(source, JsonlChunk)
         report.add(source.report)
 
-    with open_storage(ctx) as storage:
-        result = storage.ingest(read_chunks(files, batch), on_loaded=add_report)
+    with open_storage(ctx, create=True) as storage:
+        known = frozenset({s.id for s in registry} | set(storage.site_families()))
+        result = storage.ingest(read_chunks(files, batch, known), on_loaded=add_report)
     for url, error in result.refused:  # refused by the database: counted as skipped lines
         report.skip(url, "store_error", error)
     echo(

@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from typing import Any
 
 import click
 
-from crawler.cli.common import echo, open_storage
-from crawler.cli.filters import filter_kwargs, filter_options
-from pipelines.search import SearchError
-from pipelines.search import search as run_search
+from crawler.cli.common import db_option, echo, open_storage
+from crawler.cli.filters import check_period, filter_kwargs, filter_options
 
 
 @click.command()
 @click.argument("query")
 @filter_options
-@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Most hits shown.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
+@db_option
 @click.pass_context
 def search(ctx: click.Context, query: str, limit: int, as_json: bool, **params: Any) -> None:
     """Full-text search, accent-insensitive (`ha noi` finds `Hà Nội`); quoted phrases work; ranked, with
-    a highlighted snippet per hit."""
+    a highlighted snippet per hit. A query starting with '-' goes after `--`: search -- -word."""
+    from pipelines.search import SearchError
+    from pipelines.search import search as run_search
+
+    check_period(params.get("since"), params.get("until"))
     with open_storage(ctx) as storage:
         try:
-            hits = run_search(storage, query, limit=limit, **filter_kwargs(params))
+            hits = run_search(storage, query, limit=limit, **filter_kwargs(params, storage))
         except SearchError as exc:
             raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -44,12 +48,17 @@ def search(ctx: click.Context, query: str, limit: int, as_json: bool, **params: 
 @click.command()
 @click.argument("id_or_url")
 @click.option("--json", "as_json", is_flag=True, help="The whole article as one JSON object.")
+@db_option
 @click.pass_context
 def show(ctx: click.Context, id_or_url: str, as_json: bool) -> None:
-    """Show one stored article by its id or URL."""
-    key: int | str = int(id_or_url) if id_or_url.isdigit() else id_or_url
+    """Show one stored article by its id or URL (normalised as stored: tracking parameters, www., http
+    or https make no difference)."""
     with open_storage(ctx) as storage:
-        article = storage.get_article(key)
+        article = None
+        for key in [int(id_or_url)] if id_or_url.isdigit() else url_candidates(id_or_url):
+            article = storage.get_article(key)
+            if article is not None:
+                break
     if article is None:
         raise click.ClickException(f"no article {id_or_url}")
     if as_json:
@@ -77,16 +86,43 @@ def show(ctx: click.Context, id_or_url: str, as_json: bool) -> None:
     echo(article["text"])
 
 
+_HOST_PREFIX = re.compile(r"^(?:www|m|amp|mobile)\.(?=[^.]+\.)")  # as crawler.urls maps them
+
+
+def url_candidates(url: str) -> list[str]:
+    """A pasted URL, then its forms normalised as the crawler stores them: tracking parameters, AMP
+    markers and default ports dropped, a www./m. host or a registry alias mapped to the site's host."""
+    from crawler.registry import RegistryError, load_sites
+    from crawler.urls import host_of, normalize_url
+
+    try:
+        sites = load_sites()
+    except RegistryError:
+        sites = []
+    candidates = [url, normalize_url(url)]
+    for site in sites:
+        as_site = normalize_url(url, canonical_host=site.domain, aliases=site.aliases)
+        if host_of(as_site) == site.domain:
+            candidates.append(as_site)
+            break
+    else:  # not a registry site: the host without its www./m. prefix
+        host = host_of(candidates[1])
+        candidates.append(normalize_url(url, canonical_host=_HOST_PREFIX.sub("", host), aliases=[host]))
+    return list(dict.fromkeys(candidates))
+
+
 @click.command()
 @filter_options
 @click.option(
     "--runs", "run_count", type=click.IntRange(0, 1000), default=5, show_default=True, help="Last runs shown."
 )
+@db_option
 @click.pass_context
 def stats(ctx: click.Context, run_count: int, **filters: Any) -> None:
     """Articles per site and month (with the filters of search), and the last crawl runs."""
+    check_period(filters.get("since"), filters.get("until"))
     with open_storage(ctx) as storage:
-        rows = storage.stats_by_site_month(**filter_kwargs(filters))
+        rows = storage.stats_by_site_month(**filter_kwargs(filters, storage))
         runs = storage.runs(limit=run_count) if run_count else []
     if not rows:
         filtered = any(value not in (None, ()) for value in filters.values())

@@ -6,8 +6,8 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import echo, open_storage
-from pipelines.reextract import reextract as run_reextract
+from crawler.cli.common import check_site_ids, db_option, echo, load_registry, open_storage
+from crawler.cli.filters import check_period
 
 _DATE = click.DateTime(["%Y-%m-%d"])
 
@@ -16,12 +16,25 @@ _DATE = click.DateTime(["%Y-%m-%d"])
 @click.option("--site", help="Only articles of this site id.")
 @click.option("--since", type=_DATE, help="Only articles published on or after DATE.")
 @click.option("--until", type=_DATE, help="Only articles published on or before DATE.")
-@click.option("--min-text-chars", type=click.IntRange(0), default=150, show_default=True)
+@click.option(
+    "--min-text-chars",
+    type=click.IntRange(0),
+    default=150,
+    show_default=True,
+    help="Texts shorter than this count as failed (as PROVNEWS_MIN_TEXT_CHARS in a crawl).",
+)
+@db_option
 @click.pass_context
 def reextract(ctx: click.Context, site: str | None, since: Any, until: Any, min_text_chars: int) -> None:
     """Re-run the parsers on the stored pages (nothing is fetched) and update what changed; earlier
-    versions' hashes are kept. Reports examined, changed, unchanged and failed (with reasons)."""
+    versions' hashes are kept. Reports examined, changed, unchanged and failed (with reasons); exits
+    with status 1 when a page could not be re-extracted."""
+    from pipelines.reextract import reextract as run_reextract
+
+    check_period(since, until)
     with open_storage(ctx) as storage:
+        if site is not None:
+            check_site_ids([site], load_registry(), storage.site_families())
         report = run_reextract(
             storage,
             site=site,
@@ -35,3 +48,5 @@ def reextract(ctx: click.Context, site: str | None, since: Any, until: Any, min_
     )
     for reason, count in report.reasons.most_common():
         echo(f"  failed: {reason}: {count}")
+    if report.failed:
+        ctx.exit(1)

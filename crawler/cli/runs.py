@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from crawler.accounting import CLASSES, balances, totals
-from crawler.cli.common import echo, open_storage
+from crawler.cli.common import db_option, echo, open_storage
 
 
 def outcome_label(run: dict[str, Any]) -> str:
@@ -88,6 +88,7 @@ def run_totals(s: dict[str, Any]) -> dict[str, int]:
 @click.group(invoke_without_command=True)
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1), help="How many runs.")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines instead of a table.")
+@db_option
 @click.pass_context
 def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
     """The last crawl runs, newest first: when, how long, outcome, sites, pages and articles."""
@@ -121,6 +122,7 @@ def runs(ctx: click.Context, limit: int, as_json: bool) -> None:
 @runs.command()
 @click.argument("run_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="The run as one JSON object.")
+@db_option
 @click.pass_context
 def show(ctx: click.Context, run_id: int, as_json: bool) -> None:
     """Everything recorded about run RUN_ID: command, sites, counters per site, drops and errors."""

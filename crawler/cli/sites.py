@@ -7,20 +7,14 @@ from collections import Counter
 
 import click
 
-from crawler.cli.common import echo
-from crawler.provinces import UNITS, nfc
-from crawler.registry import STATUSES, RegistryError, Site, load_sites, sites_file
+from crawler.cli.common import echo, load_registry
+from crawler.cli.filters import match_name
+from crawler.provinces import UNITS
+from crawler.registry import STATUSES, Site, sites_file
 
 SITES_FILE_OPTION = click.option(
     "--sites-file", envvar="PROVNEWS_SITES_FILE", help="Site registry to use instead of config/sites.toml."
 )
-
-
-def _load(path: str | None) -> list[Site]:
-    try:
-        return load_sites(path)
-    except RegistryError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 def site_json(site: Site) -> dict[str, object]:
@@ -66,10 +60,12 @@ def sites(
     ctx.obj["sites_file"] = sites_file
     if ctx.invoked_subcommand is not None:
         return
+    if province is not None:
+        province = match_name(province, UNITS, "province", "--province")
     chosen = [
         s
-        for s in _load(sites_file)
-        if (status is None or s.status == status) and (province is None or s.province == nfc(province))
+        for s in load_registry(sites_file)
+        if (status is None or s.status == status) and (province is None or s.province == province)
     ]
     if as_json:
         echo(json.dumps([site_json(s) for s in chosen], ensure_ascii=False, indent=2))
@@ -88,7 +84,7 @@ def check(ctx: click.Context, sites_file: str | None, partial: bool) -> None:
     """Validate the registry offline: schema, regexes, families, provinces, unique ids and domains, and
     (unless --partial) an active site for each of the 34 provinces and centrally-run cities."""
     path = sites_file or ctx.obj.get("sites_file")
-    registry = _load(path)
+    registry = load_registry(path)
     missing = missing_units(registry)
     if missing and not partial:
         raise click.ClickException(
