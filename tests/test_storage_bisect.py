@@ -29,6 +29,7 @@ from pipelines.db import UrlState
 from pipelines.storage import Storage, StoreEntry, UrlMark
 from pipelines.store import StorePipeline
 from tests.helpers import assert_run_balances, run
+from tests.paths import REPO
 from tests.test_storage_generated import incompressible
 
 # The a-id family's date source: 53 characters, longer than the old VARCHAR(32).
@@ -167,7 +168,10 @@ def test_import_bounds_each_line_like_a_crawled_article(db_url: str, tmp_path: P
     lines[3] |= {"tags": "not a list"}
     dump = tmp_path / "dump.jsonl"
     dump.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
-    result = CliRunner().invoke(cli, ["--db", db_url, "import", str(dump)], catch_exceptions=False)
+    registry = str(REPO / "tests" / "fixtures" / "import-sites.toml")  # knows baotest
+    result = CliRunner().invoke(
+        cli, ["--db", db_url, "import", "--sites-file", registry, str(dump)], catch_exceptions=False
+    )
     assert "4 new, 0 updated, 0 unchanged, 1 skipped" in result.output
     assert "skipped: bad_tags: 1" in result.output
     assert "truncated to its bound: section: 1" in result.output
