@@ -1,21 +1,36 @@
-"""Page bytes → article fields: decoding (legacy fonts included), then the family's parser.
+"""Page bytes → article fields: decoding (legacy fonts included), then the family's parser with the
+site's own selectors (those of the template the page was published with).
 
-The one entry point shared by the crawl pipeline, ``provnews extract``, ``provnews evaluate`` and the
-benchmarks, so they all extract alike.
+The one entry point shared by the crawl pipeline, ``provnews extract``, ``provnews evaluate``,
+``provnews canary`` and the benchmarks, so they all extract alike.
 """
 
 from __future__ import annotations
 
 from crawler.legacy_page import decode_with_legacy_repair
 from crawler.parsers import ArticleFields, parser_for
+from crawler.registry import Site
 
 
 def extract_page(
-    body: bytes, url: str, family: str = "generic", content_type: str | None = None
+    body: bytes, url: str, family: str = "generic", content_type: str | None = None, site: Site | None = None
 ) -> ArticleFields:
-    """Decode and parse one fetched page; raises NotAnArticle or ValueError (undecodable)."""
+    """Decode and parse one fetched page; raises NotAnArticle or ValueError (undecodable).
+
+    ``site``: the registry entry whose selector overrides apply; a site with template versions gets
+    the selectors of the version in use on the page's date."""
     html, legacy = decode_with_legacy_repair(body, content_type)
-    fields = parser_for(family).parse(html, url)
+    parser = parser_for(family)
+    selectors = site.selectors if site is not None else None
+    version = None
+    if site is not None and site.templates:
+        when = parser.page_date(html, url, selectors)
+        version = site.template_on(when.date() if when is not None else None)
+        if version is not None:
+            selectors = version.selectors
+    fields = parser.parse(html, url, selectors)
+    if version is not None:
+        fields.field_sources["template"] = f"valid until {version.valid_until.isoformat()}"
     if legacy:
         fields.encoding_repair = legacy
     return fields

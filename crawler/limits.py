@@ -16,6 +16,7 @@ from typing import Any
 
 from crawler.extraction import extract_page
 from crawler.parsers import ArticleFields, NotAnArticle
+from crawler.registry import Site
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_TIMEOUT = 5.0
@@ -42,9 +43,9 @@ def _serve(conn: Connection) -> None:
             return
         if job is None:
             return
-        body, url, family, content_type = job
+        body, url, family, content_type, site = job
         try:
-            conn.send(("ok", extract_page(body, url, family, content_type)))
+            conn.send(("ok", extract_page(body, url, family, content_type, site)))
         except NotAnArticle as exc:
             conn.send(("not_article", exc.reason))
         except ValueError as exc:
@@ -63,15 +64,20 @@ class LimitedExtractor:
         self._conn: Connection | None = None
 
     def extract(
-        self, body: bytes, url: str, family: str = "generic", content_type: str | None = None
+        self,
+        body: bytes,
+        url: str,
+        family: str = "generic",
+        content_type: str | None = None,
+        site: Site | None = None,
     ) -> ArticleFields:
         """Fields of one page; NotAnArticle, ValueError (undecodable) or ExtractionLimitExceeded."""
         if len(body) > self.max_bytes:
             raise ExtractionLimitExceeded("page_too_large", f"{len(body)} bytes > {self.max_bytes}")
         if self.timeout <= 0:
-            return extract_page(body, url, family, content_type)
+            return extract_page(body, url, family, content_type, site)
         conn = self._worker()
-        conn.send((body, url, family, content_type))
+        conn.send((body, url, family, content_type, site))
         if not conn.poll(self.timeout):
             self._kill()
             raise ExtractionLimitExceeded("extract_timeout", f"extraction took over {self.timeout:g} s")

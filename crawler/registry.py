@@ -6,12 +6,14 @@ import os
 import re
 import tomllib
 import unicodedata
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from crawler.provinces import OLD_PROVINCES, UNIT_OF, UNITS, nfc, unknown_name_message
+from crawler.site_selectors import Selectors, TemplateVersion, ordered_templates, template_on
 
 # CMS families (vietnamese-sites.md §2.1); "legacy" is the old ASP.NET/Liferay CMSs of absorbed papers'
 # archives. Families without a parser of their own are parsed by the generic (whole-page) parser.
@@ -56,7 +58,10 @@ class Site(BaseModel):
     province_old: str | None = Field(default=None, validate_default=True)
     years: str | None = Field(default=None, validate_default=True)
     verified: bool = True
+    verified_on: date | None = None  # the last day a live page of the site was checked (canary)
     note: str | None = None
+    selectors: Selectors = Selectors()  # this site's overrides of its family's selectors
+    templates: list[TemplateVersion] = []  # earlier templates, each with the day it ended
 
     @field_validator("province")
     @classmethod
@@ -150,6 +155,15 @@ class Site(BaseModel):
         if value is not None and "{n}" not in value:
             raise ValueError("must contain the page number placeholder {n}")
         return value
+
+    @field_validator("templates")
+    @classmethod
+    def _template_order(cls, value: list[TemplateVersion]) -> list[TemplateVersion]:
+        return ordered_templates(value)
+
+    def template_on(self, when: date | None) -> TemplateVersion | None:
+        """The earlier template in use on ``when`` (None: the current template)."""
+        return template_on(self.templates, when)
 
     @property
     def domain(self) -> str:

@@ -54,7 +54,7 @@ class ExtractPipeline:
         stats = self.crawler.stats
         assert stats is not None
         try:
-            fields = self.extractor.extract(item.body, item.url, family, item.content_type)
+            fields = self.extractor.extract(item.body, item.url, family, item.content_type, site)
         except ExtractionLimitExceeded as exc:  # page_too_large, extract_timeout, extract_crashed
             raise DropItem(f"{exc.reason}: {exc.detail}: {item.url}") from exc
         except NotAnArticle as exc:

@@ -208,7 +208,7 @@ class SiteCanary:
         check.error = check.error or self._off_site(fetched)
         if check.error is None:
             try:
-                fields = extract_page(fetched.body, url, self.site.family, fetched.content_type)
+                fields = extract_page(fetched.body, url, self.site.family, fetched.content_type, self.site)
             except NotAnArticle as exc:
                 check.error = f"not an article: {exc.reason}"
             except ValueError as exc:  # undecodable body

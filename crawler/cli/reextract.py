@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from crawler.cli.common import open_storage
+from crawler.registry import RegistryError, load_sites
 from pipelines.reextract import reextract as run_reextract
 
 _DATE = click.DateTime(["%Y-%m-%d"])
@@ -21,6 +22,10 @@ _DATE = click.DateTime(["%Y-%m-%d"])
 def reextract(ctx: click.Context, site: str | None, since: Any, until: Any, min_text_chars: int) -> None:
     """Re-run the parsers on the stored pages (nothing is fetched) and update what changed; earlier
     versions' hashes are kept. Reports examined, changed, unchanged and failed (with reasons)."""
+    try:
+        sites = {s.id: s for s in load_sites()}  # their selector overrides and template versions
+    except RegistryError as exc:
+        raise click.ClickException(str(exc)) from exc
     with open_storage(ctx) as storage:
         report = run_reextract(
             storage,
@@ -28,6 +33,7 @@ def reextract(ctx: click.Context, site: str | None, since: Any, until: Any, min_
             since=since.date() if since else None,
             until=until.date() if until else None,
             min_text_chars=min_text_chars,
+            sites=sites,
         )
     click.echo(
         f"examined {report.examined}, changed {report.changed}, unchanged {report.unchanged}, "
