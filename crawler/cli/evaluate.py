@@ -115,7 +115,8 @@ def evaluate_command(
             site = site_for_url(case.url, sites)
             site = site if site is not None and site.family == family else None
             try:
-                return extractor.extract(case.page.read_bytes(), case.url, family, site=site).to_dict(), None
+                fields = extractor.extract(case.page.read_bytes(), case.url, family, case.content_type, site)
+                return fields.to_dict(), None
             except NotAnArticle as exc:
                 return None, f"not an article: {exc.reason}"
             except (ExtractionLimitExceeded, OSError, ValueError) as exc:

@@ -147,6 +147,7 @@ class SiteModel:
     tags: dict[str, int]  # tag name -> tag id
     most_read: list[int]
     template_version: int = 1
+    redesigned_at: datetime | None = None  # articles from then on use template 2, older ones template 1
 
     def __post_init__(self) -> None:
         self.by_id = {a.id: a for a in [*self.articles, self.private]}
