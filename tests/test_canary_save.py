@@ -77,6 +77,6 @@ def test_an_edited_field_is_reported(saved: tuple[ReplicaServer, Path, Path], tm
     result = CliRunner().invoke(cli, ["evaluate", str(edited), "--sites-file", str(registry)])
     name = str(one.parent.relative_to(edited))
     assert f"{name}: fields 13/14" in result.output and "wrong: byline" in result.output
-    code, report = evaluate(registry, edited)
+    _, report = evaluate(registry, edited)
     assert report["field_accuracy"]["byline"] == pytest.approx(5 / 6)
     assert report["field_accuracy"]["title"] == 1.0
