@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from crawler.extraction import extract_page
-from crawler.families import site_for_url
 from crawler.registry import RegistryError, Site, get_site, load_sites
 from crawler.replica import ReplicaServer
 from crawler.replica.sitegen import VN_TZ
