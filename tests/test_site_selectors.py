@@ -145,7 +145,8 @@ def test_a_redesigned_site_crawls_both_template_eras(tmp_path: Path) -> None:
         # earlier template's selectors (until the day before the redesign) the old one
         registry = replica.sites_toml() + (
             'selectors = { body = ["#newscontents .content-editor"] }\n'
-            f'templates = [{{ valid_until = {last_old_day.isoformat()}, selectors = {{ body = ["#newscontents .content-fck"] }} }}]\n'
+            f"templates = [{{ valid_until = {last_old_day.isoformat()}, "
+            'selectors = { body = ["#newscontents .content-fck"] } }]\n'
         )
         sites_file = write_registry(tmp_path, registry)
         site = load_sites(sites_file)[0]
