@@ -19,6 +19,7 @@ from crawler.cli.query import search, show, stats
 from crawler.cli.reextract import reextract
 from crawler.cli.runs import runs
 from crawler.cli.sites import sites
+from crawler.cli.sites_add import add as sites_add
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,6 +51,7 @@ for command in (
     health,
 ):
     cli.add_command(command)
+sites.add_command(sites_add)
 
 
 def main() -> None:

@@ -181,6 +181,12 @@ class ReplicaServer:
         with runtime.lock:
             runtime.model.redesigned_at = at
 
+    def set_crawl_delay(self, site_id: str, seconds: float | None) -> None:
+        """Announce a Crawl-delay in the site's robots.txt (None: no such line, the default)."""
+        runtime = self._runtime(site_id)
+        with runtime.lock:
+            runtime.model.crawl_delay = seconds
+
     def set_template_version(self, site_id: str, version: int) -> None:
         """Version 2 renames the article body container class (breaks the family's body selector)."""
         if version not in (1, 2):

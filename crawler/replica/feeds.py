@@ -12,12 +12,13 @@ from crawler.replica.sitegen import Article, SiteModel, iso
 FEED_SIZE = 10
 
 
-def robots_txt(base: str) -> str:
+def robots_txt(base: str, crawl_delay: float | None = None) -> str:
+    delay = f"Crawl-delay: {crawl_delay:g}\n" if crawl_delay is not None else ""
     return (
         "User-agent: *\n"
         "Disallow: /private/\n"
         "Disallow: /binh-luan/\n"
-        "Allow: /\n"
+        f"Allow: /\n{delay}"
         "\n"
         f"Sitemap: {base}/sitemap.xml\n"
     )

@@ -148,6 +148,7 @@ class SiteModel:
     most_read: list[int]
     template_version: int = 1
     redesigned_at: datetime | None = None  # articles from then on use template 2, older ones template 1
+    crawl_delay: float | None = None  # a Crawl-delay line in robots.txt
 
     def __post_init__(self) -> None:
         self.by_id = {a.id: a for a in [*self.articles, self.private]}
