@@ -28,8 +28,6 @@ def onboard(
     parts = urlsplit(url)
     base_url = f"{parts.scheme}://{parts.netloc}/"
     found = discover(base_url, client, start_url=url)
-    if found.crawl_delay is not None:
-        client.delay = max(client.delay, found.crawl_delay)
     prober = Prober(base_url, client)
     pages: list[Fetched] = []
     for article_url in found.article_urls:

@@ -109,6 +109,8 @@ def _read_robots(found: Discovery, prober: Prober) -> None:
     if robots.parser is not None:
         delay = robots.parser.crawl_delay(prober.client.user_agent)
         found.crawl_delay = float(delay) if delay is not None else None
+        if found.crawl_delay is not None:  # the pace the site asks for, from here on
+            prober.client.delay = found.crawl_delay
         text = prober.robots_text
         listed = [
             u for u in extract_robots_sitemaps(text, found.base_url.rstrip("/")) if host_of(u) == prober.host

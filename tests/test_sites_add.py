@@ -1,0 +1,105 @@
+"""`provnews sites add`: each replica site onboarded from its home page alone; the entry it writes
+then crawls the replica completely (compared with the ground truth). Loopback only."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from crawler.cli import cli
+from crawler.registry import load_sites
+from crawler.replica import ReplicaServer
+from pipelines.storage import Storage
+from tests.helpers import run
+
+SITES = {"baogialai": ("post", "GLO"), "baocantho": ("a-id", "CTO"), "baolaocai": ("post", None)}
+
+
+def add(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["sites", "add", *args])
+    return result.exit_code, result.output
+
+
+@pytest.fixture(scope="module")
+def onboarded(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[ReplicaServer, Path, dict[str, str]]]:
+    tmp = tmp_path_factory.mktemp("sites-add")
+    registry = tmp / "sites.toml"
+    outputs = {}
+    with ReplicaServer(list(SITES), articles_per_site=20, seed=9) as replica:
+        for site_id in SITES:
+            replica.set_crawl_delay(site_id, 0.05)
+            code, out = add(
+                replica.base_url(site_id), "--id", site_id, "--write", "--sites-file", str(registry)
+            )
+            assert code == 0, out
+            outputs[site_id] = out
+        yield replica, registry, outputs
+
+
+def test_the_entries_are_learned_from_the_home_pages(onboarded: tuple[ReplicaServer, Path, dict]) -> None:
+    replica, registry, outputs = onboarded
+    entries = {e["id"]: e for e in tomllib.loads(registry.read_text(encoding="utf-8"))["site"]}
+    expected_registry = {e["id"]: e for e in tomllib.loads(replica.sites_toml())["site"]}
+    for site_id, (family, dateline) in SITES.items():
+        entry, known = entries[site_id], expected_registry[site_id]
+        assert entry["family"] == family and entry.get("dateline") == dateline
+        assert entry["province"] == known["province"]
+        assert entry["base_url"] == known["base_url"]
+        assert entry["feeds"] == known["feeds"] and entry["sitemaps"] == known["sitemaps"]
+        assert set(known["listings"]) <= set(entry["listings"])
+        assert entry["pagination"] == known["pagination"]
+        assert entry["article_pattern"] == known["article_pattern"]
+        assert entry["delay"] == 0.05  # robots.txt's Crawl-delay
+        assert entry["verified"] is False and "verified_on" not in entry
+        out = outputs[site_id]
+        assert f"# families on 3 article(s), best first:\n#   {family:<8} 3/3 complete" in out
+        assert "# robots.txt: 1 Sitemap line(s), Crawl-delay 0.05" in out
+        for request in replica.request_log(site_id):
+            assert not request[1].startswith("/private/")  # robots.txt obeyed
+    assert [s.id for s in load_sites(registry)] == list(SITES)
+    checked = CliRunner().invoke(cli, ["sites", "check", "--sites-file", str(registry), "--partial"])
+    assert checked.exit_code == 0, checked.output
+
+
+def test_the_written_entries_crawl_the_replica_completely(
+    onboarded: tuple[ReplicaServer, Path, dict], tmp_path: Path
+) -> None:
+    replica, registry, _ = onboarded
+    db = f"sqlite:///{tmp_path / 'onboarded.sqlite3'}"
+    result = run(["provnews", "--db", db, "crawl", "--sites-file", str(registry)])
+    assert result.returncode == 0, result.stderr[-3000:]
+    truth = replica.ground_truth()
+    with Storage.open(db) as storage:
+        assert storage.count_articles() == len(truth)
+        for url, expected in truth.items():
+            stored = storage.get_article(url)
+            assert stored is not None, url
+            for key in ("title", "text", "published_at", "authors", "dateline"):
+                assert stored[key] == expected[key], (url, key)
+
+
+def test_an_article_url_onboards_its_site(onboarded: tuple[ReplicaServer, Path, dict]) -> None:
+    replica, _, _ = onboarded
+    article = next(iter(replica.ground_truth("baocantho")))
+    code, out = add(article)
+    assert code == 0, out
+    entry = tomllib.loads(out[out.index("[[site]]") :])["site"][0]
+    assert entry["base_url"] == replica.base_url("baocantho") and entry["family"] == "a-id"
+    assert entry["name"] == "Báo Cần Thơ Online" and entry["province"] == "Cần Thơ"
+
+
+def test_write_refuses_an_entry_sites_check_rejects(onboarded: tuple[ReplicaServer, Path, dict]) -> None:
+    replica, registry, _ = onboarded
+    before = registry.read_text(encoding="utf-8")
+    url = replica.base_url("baogialai")
+    code, out = add(url, "--id", "baogialai", "--write", "--sites-file", str(registry))
+    assert code == 1 and "not written" in out and "duplicate id" in out
+    code, out = add(url, "--id", "other", "--province", "Gia Lái", "--write", "--sites-file", str(registry))
+    assert code == 1 and "not written" in out and "key 'province'" in out
+    assert registry.read_text(encoding="utf-8") == before
