@@ -103,3 +103,69 @@ def test_write_refuses_an_entry_sites_check_rejects(onboarded: tuple[ReplicaServ
     code, out = add(url, "--id", "other", "--province", "Gia Lái", "--write", "--sites-file", str(registry))
     assert code == 1 and "not written" in out and "key 'province'" in out
     assert registry.read_text(encoding="utf-8") == before
+
+
+# -- a site of no known CMS family ---------------------------------------------------------------------
+def _article(n: int) -> str:
+    body = " ".join(
+        f"Câu thứ {k} của bài {n} viết cho phép thử, đủ dài để là một đoạn văn." for k in range(6)
+    )
+    return (
+        f"<html><head><title>Bài {n} - Báo Thử Đắk Lắk</title>"
+        f'<meta property="article:published_time" content="2025-11-0{n}T08:30:00+07:00"></head>'
+        f"<body><h1>Bài số {n}</h1><article><p>{body}</p><p>{body}</p>"
+        "<p>NGUYỄN VĂN A</p></article></body></html>"
+    )
+
+
+def test_a_site_outside_the_families_gets_a_learned_pattern(tmp_path: Path) -> None:
+    from tests.test_canary import TinySite
+
+    paths = [f"/2025/11/bai-viet-so-{n}/" for n in (1, 2, 3)]
+    items = "".join(
+        f"<item><title>Bài {i}</title><link>{{base}}{p}</link></item>" for i, p in enumerate(paths)
+    )
+    listing = "".join(f'<a href="{p}">Bài</a>' for p in paths) + '<a href="/thoi-su/page/2/">Trang sau</a>'
+    routes = {
+        "/robots.txt": (200, "User-agent: *\nDisallow: /private/\nCrawl-delay: 0.01\n"),
+        "/": (
+            200,
+            '<html><head><title>Báo Thử Đắk Lắk</title><link rel="alternate" type="application/rss+xml" '
+            f'href="/feed/"></head><body><a href="/thoi-su/">Thời sự</a>{listing}</body></html>',
+        ),
+        "/thoi-su/": (200, f"<html><body>{listing}</body></html>"),
+        **{p: (200, _article(n)) for n, p in enumerate(paths, start=1)},
+    }
+    with TinySite(routes) as site:
+        base = site.base_url
+        routes["/feed/"] = (
+            200,
+            f'<?xml version="1.0"?><rss><channel>{items.format(base=base.rstrip("/"))}</channel></rss>',
+        )
+        code, out = add(base)
+        assert code == 0, out
+        entry = tomllib.loads(out[out.index("[[site]]") :])["site"][0]
+        assert entry["article_pattern"] == r"/\d{4}/\d{2}/[^/]+/?$"
+        assert "# article URLs: the feed and sitemap URLs share the shape" in out
+        assert entry["feeds"] == [base + "feed/"] and entry["sitemaps"] == []
+        assert entry["listings"] == [base + "thoi-su/"] and entry["pagination"] == "page/{n}/"
+        assert entry["province"] == "Đắk Lắk" and entry["id"] == "baothudaklak"
+        assert entry["delay"] == 0.01
+        complete = [line for line in out.splitlines() if "3/3 complete" in line]
+        assert complete and entry["family"] in out.split("best first:")[1].split()[1]
+
+        code, out = add(base, "--article-pattern", r"/bai-viet-so-\d+/$")
+        entry = tomllib.loads(out[out.index("[[site]]") :])["site"][0]
+        assert code == 0 and entry["article_pattern"] == r"/bai-viet-so-\d+/$"
+        assert "/private/" not in " ".join(site.log)
+    code, out = add("http://127.0.0.1:9/", "--article-pattern", "(")
+    assert code == 2 and "not a valid regular expression" in out
+
+
+def test_without_crawl_delay_the_entry_asks_one_second() -> None:
+    from crawler.onboard.discover import Discovery
+    from crawler.onboard.propose import propose
+
+    proposal = propose(Discovery("https://baothu.vn/"), [], province="Huế")
+    assert proposal.values["delay"] == 1.0 and not proposal.complete
+    assert proposal.values["id"] == "baothu" and proposal.values["province"] == "Huế"

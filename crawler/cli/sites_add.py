@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -27,6 +28,11 @@ from crawler.settings import USER_AGENT
     "--family", type=click.Choice(FAMILIES), help="Use this family instead of the best-scoring one."
 )
 @click.option(
+    "--article-pattern",
+    callback=lambda ctx, param, value: _regex(value),
+    help="Regular expression of the article URLs, when their shape cannot be learned.",
+)
+@click.option(
     "--articles",
     type=click.IntRange(1, 10),
     default=SAMPLE_ARTICLES,
@@ -45,6 +51,7 @@ def add(
     site_id: str | None,
     province: str | None,
     family: str | None,
+    article_pattern: str | None,
     articles: int,
     timeout: float,
 ) -> None:
@@ -61,6 +68,7 @@ def add(
         site_id=site_id,
         province=province,
         family=family,
+        article_pattern=article_pattern,
     )
     for line in proposal.evidence:
         click.echo(f"# {line}")
@@ -73,6 +81,15 @@ def add(
         merged = _validated(target, entry)
         target.write_text(merged, encoding="utf-8")
         click.echo(f"# appended to {sites_file_label(path)}; next: provnews canary {proposal.values['id']}")
+
+
+def _regex(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise click.BadParameter(f"not a valid regular expression: {exc}") from exc
+    return value
 
 
 def _validated(target: Path, entry: str) -> str:

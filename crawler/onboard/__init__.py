@@ -23,11 +23,12 @@ def onboard(
     site_id: str | None = None,
     province: str | None = None,
     family: str | None = None,
+    article_pattern: str | None = None,
 ) -> Proposal:
     """Discover the site of ``url`` and propose its registry entry (network access, the site only)."""
     parts = urlsplit(url)
     base_url = f"{parts.scheme}://{parts.netloc}/"
-    found = discover(base_url, client, start_url=url)
+    found = discover(base_url, client, start_url=url, article_pattern=article_pattern)
     prober = Prober(base_url, client)
     pages: list[Fetched] = []
     for article_url in found.article_urls:

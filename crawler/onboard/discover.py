@@ -23,6 +23,20 @@ from crawler.encoding import decode_html, gunzip_if_compressed
 from crawler.families import URL_FAMILIES
 from crawler.urls import host_of
 
+# Article URL shapes of CMSs outside the known families, most specific first (the learned pattern must
+# hold for nearly every URL the feeds and sitemaps list).
+GENERIC_SHAPES = tuple(
+    re.compile(p)
+    for p in (
+        r"-\d{5,}\.html$",
+        r"-\d{5,}\.htm$",
+        r"/\d{5,}\.html?$",
+        r"/\d{4}/\d{2}/[^/]+/?$",
+        r"-\d{5,}/?$",
+        r"/[a-z0-9]+(?:-[a-z0-9]+){3,}\.html?$",
+        r"/[a-z0-9]+(?:-[a-z0-9]+){3,}/?$",
+    )
+)
 # Feed paths Vietnamese CMSs use, tried when the home page links no feed.
 COMMON_FEEDS = ("rss/home.rss", "rss.xml", "rss", "feed", "rss/tin-moi-nhat.rss")
 LISTING_CANDIDATES = 8  # section links fetched to find listing pages
@@ -80,7 +94,9 @@ class Prober:
         return fetched
 
 
-def discover(base_url: str, client: Client, start_url: str | None = None) -> Discovery:
+def discover(
+    base_url: str, client: Client, start_url: str | None = None, article_pattern: str | None = None
+) -> Discovery:
     """Read the site's robots.txt, home page, feeds, sitemaps and listings (network access)."""
     found = Discovery(base_url)
     prober = Prober(base_url, client)
@@ -95,11 +111,10 @@ def discover(base_url: str, client: Client, start_url: str | None = None) -> Dis
         return found
     found.home_html = decode_html(home.body, home.content_type)
     links = [u for u in page_links(found.home_html, base_url) if host_of(u) == prober.host]
-    candidates: list[str] = [start_url] if start_url and start_url != base_url else []
-    candidates += _feeds(found, prober)
-    candidates += _sitemaps(found, prober)
-    candidates += links
-    _learn_pattern(found, candidates)
+    known: list[str] = [start_url] if start_url and start_url != base_url else []
+    known += _feeds(found, prober)
+    known += _sitemaps(found, prober)
+    _learn_pattern(found, [u for u in known if host_of(u) == prober.host], links, article_pattern)
     _listings(found, prober, links)
     return found
 
@@ -187,24 +202,49 @@ def _newest_first(links: list[Link], base: str) -> list[str]:
     return [urljoin(base, link.url) for link in sorted(links, key=lambda k: k.lastmod or "", reverse=True)]
 
 
-def _learn_pattern(found: Discovery, candidates: list[str]) -> None:
-    """The article pattern: the CMS family URL shape most candidate URLs have."""
-    paths = list(dict.fromkeys(u.split("#")[0] for u in candidates))
-    shapes: Counter[str] = Counter()
-    for url in paths:
-        path = url.split("?", 1)[0]
-        for family, pattern in URL_FAMILIES:
-            if pattern.search(path):
-                shapes[family] += 1
-                break
-    if not shapes:
-        found.note("article URLs: none has a known CMS URL shape; give --article-pattern")
-        return
-    family, count = shapes.most_common(1)[0]
-    pattern = dict(URL_FAMILIES)[family]
-    found.url_family, found.article_pattern = family, pattern.pattern
-    found.article_urls = [u for u in paths if pattern.search(u.split("?", 1)[0])]
-    found.note(f"article URLs: {count} of {len(paths)} links have the {family} shape {pattern.pattern}")
+def _learn_pattern(found: Discovery, known: list[str], links: list[str], given: str | None) -> None:
+    """The article pattern: ``given``, else the CMS family URL shape most article URLs have, else the
+    most specific common shape of the URLs the feeds and sitemaps list (those are articles)."""
+    known = list(dict.fromkeys(known))
+    every = list(dict.fromkeys([*known, *links]))
+    shapes = Counter(f for f in (_url_family(u) for u in (known or every)) if f)
+    if given is not None:
+        pattern = re.compile(given)
+        found.note(f"article URLs: the given pattern {given}")
+    elif shapes and (not known or 2 * shapes.most_common(1)[0][1] >= len(known)):
+        family, count = shapes.most_common(1)[0]
+        pattern = dict(URL_FAMILIES)[family]
+        found.url_family = family
+        found.note(
+            f"article URLs: {count} of {len(known or every)} have the {family} shape {pattern.pattern}"
+        )
+    else:
+        learned = _common_shape(known)
+        if learned is None:
+            found.note("article URLs: no shape shared by the feed and sitemap URLs; give --article-pattern")
+            return
+        pattern = learned
+        found.note(f"article URLs: the feed and sitemap URLs share the shape {pattern.pattern}")
+    found.article_pattern = pattern.pattern
+    found.article_urls = [u for u in every if pattern.search(u.split("?", 1)[0])]
+    if found.url_family is None and found.article_urls:
+        found.url_family = _url_family(found.article_urls[0])
+
+
+def _url_family(url: str) -> str | None:
+    path = url.split("?", 1)[0]
+    return next((family for family, pattern in URL_FAMILIES if pattern.search(path)), None)
+
+
+def _common_shape(known: list[str]) -> re.Pattern[str] | None:
+    """The most specific of the usual article URL shapes that nearly all known article URLs have."""
+    if not known:
+        return None
+    paths = [u.split("?", 1)[0] for u in known]
+    for shape in GENERIC_SHAPES:
+        if sum(1 for p in paths if shape.search(p)) >= 0.9 * len(paths):
+            return shape
+    return None
 
 
 def _listings(found: Discovery, prober: Prober, home_links: list[str]) -> None:
