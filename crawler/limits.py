@@ -10,6 +10,7 @@ The worker is started with "spawn": forking a process that runs threads (Scrapy'
 from __future__ import annotations
 
 import multiprocessing
+from datetime import date
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
@@ -43,9 +44,9 @@ def _serve(conn: Connection) -> None:
             return
         if job is None:
             return
-        body, url, family, content_type, site = job
+        body, url, family, content_type, site, known_date = job
         try:
-            conn.send(("ok", extract_page(body, url, family, content_type, site)))
+            conn.send(("ok", extract_page(body, url, family, content_type, site, known_date)))
         except NotAnArticle as exc:
             conn.send(("not_article", exc.reason))
         except ValueError as exc:
@@ -70,14 +71,15 @@ class LimitedExtractor:
         family: str = "generic",
         content_type: str | None = None,
         site: Site | None = None,
+        known_date: date | None = None,
     ) -> ArticleFields:
         """Fields of one page; NotAnArticle, ValueError (undecodable) or ExtractionLimitExceeded."""
         if len(body) > self.max_bytes:
             raise ExtractionLimitExceeded("page_too_large", f"{len(body)} bytes > {self.max_bytes}")
         if self.timeout <= 0:
-            return extract_page(body, url, family, content_type, site)
+            return extract_page(body, url, family, content_type, site, known_date)
         conn = self._worker()
-        conn.send((body, url, family, content_type, site))
+        conn.send((body, url, family, content_type, site, known_date))
         if not conn.poll(self.timeout):
             self._kill()
             raise ExtractionLimitExceeded("extract_timeout", f"extraction took over {self.timeout:g} s")

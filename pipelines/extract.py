@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
+from crawler.extraction import day_of
 from crawler.items import ArticleItem, PageItem
 from crawler.limits import ExtractionLimitExceeded, LimitedExtractor
 from crawler.parsers import NotAnArticle
@@ -54,7 +55,9 @@ class ExtractPipeline:
         stats = self.crawler.stats
         assert stats is not None
         try:
-            fields = self.extractor.extract(item.body, item.url, family, item.content_type, site)
+            fields = self.extractor.extract(
+                item.body, item.url, family, item.content_type, site, day_of(item.lastmod)
+            )
         except ExtractionLimitExceeded as exc:  # page_too_large, extract_timeout, extract_crashed
             raise DropItem(f"{exc.reason}: {exc.detail}: {item.url}") from exc
         except NotAnArticle as exc:

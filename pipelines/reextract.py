@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.extraction import extract_page
+from crawler.extraction import day_of, extract_page
 from crawler.items import ArticleItem
 from crawler.parsers import NotAnArticle
 from crawler.registry import Site
@@ -43,7 +43,9 @@ def rebuild_row(
     if not raw:
         raise ValueError("no_stored_page")
     try:
-        fields = extract_page(raw, article["url"], family, site=site)
+        fields = extract_page(
+            raw, article["url"], family, site=site, known_date=day_of(article.get("published_at"))
+        )
     except NotAnArticle as exc:
         raise ValueError(f"not_article: {exc.reason}") from exc
     except ValueError as exc:

@@ -175,3 +175,30 @@ def test_a_redesigned_site_crawls_both_template_eras(tmp_path: Path) -> None:
         again = run(["provnews", "--db", db, "reextract"], env={"PROVNEWS_SITES_FILE": str(sites_file)})
         assert again.returncode == 0, again.stderr[-2000:]
         assert f"examined {len(truth)}, changed 0, unchanged {len(truth)}, failed 0" in again.stdout
+
+
+def test_an_undated_page_takes_the_template_of_its_known_date() -> None:
+    """The sitemap or feed date (crawl) or the stored date (reextract) picks the template when the
+    page shows no date to the current selectors."""
+    text = " ".join(["Một câu viết cho phép thử về thân bài của trang cũ."] * 6)
+    page = (
+        "<html><head><title>Tiêu đề</title></head><body>"
+        f"<div class='old-body'><p>{text}</p><p>{text}</p></div></body></html>"
+    )
+    site = Site(
+        id="x",
+        name="X",
+        province="Gia Lai",
+        base_url="https://x.vn/",
+        family="post",
+        article_pattern="x",
+        selectors={"body": "div.new-body"},
+        templates=[{"valid_until": "2020-01-01", "selectors": {"body": "div.old-body"}}],
+    )
+    url = "https://x.vn/a-post1.html"
+    assert extract_page(page.encode(), url, "post", site=site).fallback  # undated: the current template
+    old = extract_page(page.encode(), url, "post", site=site, known_date=datetime(2019, 5, 1).date())
+    assert not old.fallback and old.field_sources["template"] == "valid until 2020-01-01"
+    assert old.field_sources["text"] == "site div.old-body"
+    new = extract_page(page.encode(), url, "post", site=site, known_date=datetime(2024, 5, 1).date())
+    assert new.fallback and "template" not in new.field_sources
