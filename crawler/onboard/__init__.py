@@ -28,8 +28,8 @@ def onboard(
     """Discover the site of ``url`` and propose its registry entry (network access, the site only)."""
     parts = urlsplit(url)
     base_url = f"{parts.scheme}://{parts.netloc}/"
-    found = discover(base_url, client, start_url=url, article_pattern=article_pattern)
     prober = Prober(base_url, client)
+    found = discover(prober, start_url=url, article_pattern=article_pattern)
     pages: list[Fetched] = []
     for article_url in found.article_urls:
         if len(pages) >= articles:

@@ -94,12 +94,10 @@ class Prober:
         return fetched
 
 
-def discover(
-    base_url: str, client: Client, start_url: str | None = None, article_pattern: str | None = None
-) -> Discovery:
+def discover(prober: Prober, start_url: str | None = None, article_pattern: str | None = None) -> Discovery:
     """Read the site's robots.txt, home page, feeds, sitemaps and listings (network access)."""
+    base_url = prober.base_url
     found = Discovery(base_url)
-    prober = Prober(base_url, client)
     found.robots = prober.robots
     if not prober.robots.check.ok:
         found.note(f"robots.txt: {prober.robots.check.reason}")
@@ -121,7 +119,9 @@ def discover(
 
 def _read_robots(found: Discovery, prober: Prober) -> None:
     robots = prober.robots
-    if robots.parser is not None:
+    if robots.parser is None:  # a 4xx robots.txt: everything allowed, no sitemap or delay named
+        found.note(f"robots.txt: {robots.check.reason}")
+    else:
         delay = robots.parser.crawl_delay(prober.client.user_agent)
         found.crawl_delay = float(delay) if delay is not None else None
         if found.crawl_delay is not None:  # the pace the site asks for, from here on
@@ -189,8 +189,10 @@ def _sitemaps(found: Discovery, prober: Prober) -> list[str]:
             newest = sorted(links, key=lambda link: link.lastmod or "", reverse=True)[:1]
             for child in newest:
                 fetched_child = prober.get(urljoin(url, child.url))
-                if fetched_child is not None:
-                    urls += _newest_first(parse_sitemap(fetched_child.body)[1], url)
+                try:
+                    urls += _newest_first(parse_sitemap(fetched_child.body)[1], url) if fetched_child else []
+                except Exception:  # a broken child sitemap: the index is still the source to list
+                    found.note(f"sitemap {child.url}: unreadable")
         else:
             urls += _newest_first(links, url)
         if guessed:
