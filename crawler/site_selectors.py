@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import date
 from itertools import pairwise
 
-from parsel.csstranslator import HTMLTranslator
+from cssselect import HTMLTranslator
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 # The selector lists a site may override, as named in the registry; `junk` lists boxes removed from the
 # body container before it is read (ads, related boxes the shared junk rules do not recognise).
 SELECTOR_FIELDS = ("title", "sapo", "body", "byline", "date", "section", "tags", "junk")
+# cssselect's own translator: it refuses parsel's pseudo-elements (::text, ::attr), which select text,
+# not the elements the parsers read.
 _TRANSLATOR = HTMLTranslator()
 
 

@@ -9,11 +9,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from crawler.extraction import extract_page
+from crawler.parsers import NotAnArticle
 from crawler.registry import RegistryError, Site, get_site, load_sites
 from crawler.replica import ReplicaServer
 from crawler.replica.sitegen import VN_TZ
+from crawler.site_selectors import Selectors
 from pipelines.storage import Storage
 from tests.helpers import MINIMAL_SITE, run, write_registry
 from tests.paths import FIXTURES
@@ -202,3 +207,36 @@ def test_an_undated_page_takes_the_template_of_its_known_date() -> None:
     assert old.field_sources["text"] == "site div.old-body"
     new = extract_page(page.encode(), url, "post", site=site, known_date=datetime(2024, 5, 1).date())
     assert new.fallback and "template" not in new.field_sources
+
+
+# -- any input -----------------------------------------------------------------------------------------
+SELECTOR_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.lists(
+        st.sampled_from(["div", ".a", "#b", " ", ">", "[x=y]", ":not(p)", "::text", "(", "*", ","]),
+        max_size=6,
+    ).map("".join),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    query=SELECTOR_TEXT,
+    field=st.sampled_from(["title", "sapo", "body", "byline", "date", "section", "tags", "junk"]),
+)
+def test_any_selector_is_accepted_as_css_or_refused_cleanly_and_never_breaks_parsing(
+    query: str, field: str
+) -> None:
+    try:
+        chosen = Selectors.model_validate({field: query})
+    except ValidationError:
+        return  # refused with a message naming the selector: the registry reports it with site and key
+    body, url, _ = case(GIALAI)
+    site = Site.model_validate(
+        {**get_site("baogialai", REGISTRY).model_dump(), "selectors": chosen.model_dump()}
+    )
+    try:
+        fields = extract_page(body, url, "post", site=site)
+    except NotAnArticle:
+        return  # a selector that finds nothing usable: a counted drop, not a crash
+    assert fields.title and fields.text

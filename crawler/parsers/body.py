@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import trafilatura
 from lxml import etree
 from lxml import html as lxml_html
-from parsel.csstranslator import HTMLTranslator
+from cssselect import HTMLTranslator
 from trafilatura.settings import use_config
 
 from crawler.parsers.fields import Image
@@ -112,7 +112,7 @@ def extract_body(
     root = copy.deepcopy(container)
     for query in junk_css:  # a site's own junk boxes (registry selectors)
         for el in root.xpath(_TRANSLATOR.css_to_xpath(query)):
-            if el is not root and el.getparent() is not None:
+            if isinstance(el, etree._Element) and el is not root and el.getparent() is not None:
                 el.drop_tree()
     _drop_junk(root)
     body = Body()
