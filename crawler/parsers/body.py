@@ -8,9 +8,9 @@ import re
 from dataclasses import dataclass, field
 
 import trafilatura
+from cssselect import HTMLTranslator
 from lxml import etree
 from lxml import html as lxml_html
-from cssselect import HTMLTranslator
 from trafilatura.settings import use_config
 
 from crawler.parsers.fields import Image
