@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from datetime import date
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -154,6 +155,12 @@ def test_text_report_of_a_healthy_site(replica: tuple[ReplicaServer, Path]) -> N
     assert "  ok   dateline       from fallback first paragraph\n" in out
     assert "  ok   text           from family #newscontents .content-fck\n" in out
     assert "  ok   title          from fallback meta og:title\n" in out
+    # the day to record in the entry as its last verification against a live page
+    assert f"  all checks passed: the entry can say verified_on = {date.today().isoformat()}\n" in out
+    code, out = canary("baocantho", "--sites-file", str(registry), "--json")
+    report = json_reports(out)["baocantho"]
+    assert all(a["sources"]["text"] == "family #newscontents .content-fck" for a in report["articles"])
+    assert report["checked_on"] == date.today().isoformat()
     assert "canary: 1 site(s) checked, 0 failed" in out
 
 
