@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from datetime import date
 from collections.abc import Iterator
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -157,8 +157,8 @@ def test_text_report_of_a_healthy_site(replica: tuple[ReplicaServer, Path]) -> N
     assert "  ok   title          from fallback meta og:title\n" in out
     # the day to record in the entry as its last verification against a live page
     assert f"  all checks passed: the entry can say verified_on = {date.today().isoformat()}\n" in out
-    code, out = canary("baocantho", "--sites-file", str(registry), "--json")
-    report = json_reports(out)["baocantho"]
+    _, as_json = canary("baocantho", "--sites-file", str(registry), "--json")
+    report = json_reports(as_json)["baocantho"]
     assert all(a["sources"]["text"] == "family #newscontents .content-fck" for a in report["articles"])
     assert report["checked_on"] == date.today().isoformat()
     assert "canary: 1 site(s) checked, 0 failed" in out
