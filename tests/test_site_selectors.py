@@ -28,6 +28,14 @@ LONGFORM = FIXTURES / "sites" / "baonghean" / "htmlid-longform"
 GIALAI = FIXTURES / "sites" / "baogialai" / "post-glo-figcaption"
 
 
+def post_site(**keys: object) -> Site:
+    """A post-family site built in code, with the given selectors and templates."""
+    return Site.model_validate(
+        {"id": "x", "name": "X", "province": "Gia Lai", "base_url": "https://x.vn/", "family": "post"}
+        | {"article_pattern": "x", **keys}
+    )
+
+
 def case(folder: Path) -> tuple[bytes, str, dict]:
     meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
@@ -58,13 +66,7 @@ def test_selectors_are_validated_with_the_site_and_key_named(tmp_path: Path) -> 
 
 
 def test_template_versions_are_picked_by_date() -> None:
-    site = Site(
-        id="x",
-        name="X",
-        province="Gia Lai",
-        base_url="https://x.vn/",
-        family="post",
-        article_pattern="x",
+    site = post_site(
         selectors={"body": "div.v3"},
         templates=[
             {"valid_until": "2024-12-31", "selectors": {"body": "div.v2"}},
@@ -103,13 +105,7 @@ def test_field_sources_name_site_family_and_fallback() -> None:
     assert family["text"] == "family div.article__body"
     assert family["title"] == "fallback meta og:title"
     assert family["sapo"] == "family .article__sapo"
-    site = Site(
-        id="baogialai",
-        name="Báo Gia Lai",
-        province="Gia Lai",
-        base_url="https://baogialai.com.vn/",
-        family="post",
-        article_pattern="x",
+    site = post_site(
         selectors={"body": ["[itemprop=articleBody]"], "sapo": "h2.cms-desc"},
     )
     fields = extract_page(body, url, "post", site=site)
@@ -190,13 +186,7 @@ def test_an_undated_page_takes_the_template_of_its_known_date() -> None:
         "<html><head><title>Tiêu đề</title></head><body>"
         f"<div class='old-body'><p>{text}</p><p>{text}</p></div></body></html>"
     )
-    site = Site(
-        id="x",
-        name="X",
-        province="Gia Lai",
-        base_url="https://x.vn/",
-        family="post",
-        article_pattern="x",
+    site = post_site(
         selectors={"body": "div.new-body"},
         templates=[{"valid_until": "2020-01-01", "selectors": {"body": "div.old-body"}}],
     )
