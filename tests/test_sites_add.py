@@ -169,3 +169,14 @@ def test_without_crawl_delay_the_entry_asks_one_second() -> None:
     proposal = propose(Discovery("https://baothu.vn/"), [], province="Huế")
     assert proposal.values["delay"] == 1.0 and not proposal.complete
     assert proposal.values["id"] == "baothu" and proposal.values["province"] == "Huế"
+
+
+def test_a_site_that_yields_no_article_fails(tmp_path: Path) -> None:
+    from tests.test_canary import TinySite
+
+    registry = tmp_path / "sites.toml"
+    with TinySite({"/robots.txt": (200, "User-agent: *\nDisallow: /\n")}) as site:
+        code, out = add(site.base_url, "--write", "--sites-file", str(registry), "--province", "Huế")
+        assert site.log == ["/robots.txt"]  # robots.txt disallows everything: nothing else is asked
+    assert code == 1 and "no article of the site could be fetched" in out
+    assert not registry.exists()

@@ -57,7 +57,8 @@ def add(
 ) -> None:
     """Onboard a news site from its home page or one of its articles (needs the internet): read its
     robots.txt, feeds, sitemaps and listings, run every family parser on a few articles, and print a
-    ready [[site]] entry with the evidence. --write appends it to the sites file after validation."""
+    ready [[site]] entry with the evidence. --write appends it to the sites file after validation.
+    Exits 1 when no article could be fetched or the entry is refused."""
     if not url.startswith(("http://", "https://")):
         raise click.UsageError("URL must be an http(s) URL")
     path = sites_file or (ctx.obj or {}).get("sites_file")
@@ -74,6 +75,8 @@ def add(
         click.echo(f"# {line}")
     entry = proposal.toml()
     click.echo("\n" + entry)
+    if not proposal.articles:
+        raise click.ClickException("no article of the site could be fetched: the entry above is incomplete")
     if not proposal.complete:
         click.echo("# no family read every sampled article completely: check the entry before using it")
     if write:

@@ -101,6 +101,7 @@ class Proposal:
     values: dict[str, object]
     evidence: list[str]
     complete: bool  # the proposed family read every sampled article completely
+    articles: int = 0  # articles fetched and parsed to choose the family
 
     def toml(self) -> str:
         lines = ["[[site]]"]
@@ -161,7 +162,7 @@ def propose(
         f"{chosen} ({best.complete if best else 0}/{len(pages)} sampled articles complete) read from the "
         "live site; run `provnews canary` before setting verified_on."
     )
-    return Proposal(values, evidence, complete)
+    return Proposal(values, evidence, complete, len(pages))
 
 
 def site_name(found: Discovery, pages: list[Fetched]) -> str:

@@ -282,7 +282,7 @@ class ArticleParser:
 
     def tags(self, page: Page) -> list[str]:
         found = [clean_text(t.lstrip("#")) for t in page.texts(self.tags_css)] if self.tags_css else []
-        if any(found) and self.tags_css:
+        if found and self.tags_css:
             self.found("tags", "tags", self.tags_css)
         else:
             keywords = page.meta("article:tag", "news_keywords") or ""
