@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
+from crawler.canary.save import case_name
 from crawler.cli import cli
 from crawler.evaluate import find_cases
 from crawler.replica import ReplicaServer
@@ -80,3 +84,10 @@ def test_an_edited_field_is_reported(saved: tuple[ReplicaServer, Path, Path], tm
     _, report = evaluate(registry, edited)
     assert report["field_accuracy"]["byline"] == pytest.approx(5 / 6)
     assert report["field_accuracy"]["title"] == 1.0
+
+
+@given(st.text(max_size=300))
+def test_any_url_gives_a_safe_case_folder_name(path: str) -> None:
+    name = case_name("http://127.0.0.1:8000/" + path)
+    assert re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,99}", name)
+    assert not name.endswith(".")

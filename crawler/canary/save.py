@@ -28,7 +28,7 @@ def case_name(url: str) -> str:
     """A folder name from the URL's path and query: readable, safe on every file system."""
     parts = urlsplit(url)
     raw = (parts.path + ("-" + parts.query if parts.query else "")).strip("/") or "home"
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", raw).strip("-.")[-100:] or "home"
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", raw)[-100:].strip("-.") or "home"
 
 
 def expected_fields(fields: ArticleFields) -> dict[str, Any]:
