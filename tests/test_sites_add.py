@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crawler.cli import cli
 from crawler.registry import load_sites
@@ -180,3 +182,24 @@ def test_a_site_that_yields_no_article_fails(tmp_path: Path) -> None:
         assert site.log == ["/robots.txt"]  # robots.txt disallows everything: nothing else is asked
     assert code == 1 and "no article of the site could be fetched" in out
     assert not registry.exists()
+
+
+SEGMENT = st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True)
+
+
+@given(
+    segments=st.lists(SEGMENT, min_size=1, max_size=2),
+    html=st.booleans(),
+    form=st.sampled_from(["?page=2", "?p=2", "?trang=2", "page/2/", "trang/2", "trang-2.html", "p-2"]),
+)
+def test_the_learned_pagination_addresses_the_page_2_link(segments: list[str], html: bool, form: str) -> None:
+    from crawler.discovery import listing_page_url
+    from crawler.onboard.discover import _pagination
+
+    # a listing ends in "/", or (both kinds of forms) without it, or in ".html" (query forms)
+    end = "/" if not html else (".html" if form.startswith("?") else "")
+    listing = "http://127.0.0.1:8000/" + "/".join(segments) + end
+    link = listing + form if form.startswith("?") else listing.rstrip("/") + "/" + form
+    pagination = _pagination(listing, ["http://127.0.0.1:8000/", link])
+    assert pagination is not None and "{n}" in pagination
+    assert listing_page_url(listing, pagination, 2) == link
