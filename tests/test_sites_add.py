@@ -194,12 +194,12 @@ SEGMENT = st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True)
 )
 def test_the_learned_pagination_addresses_the_page_2_link(segments: list[str], html: bool, form: str) -> None:
     from crawler.discovery import listing_page_url
-    from crawler.onboard.discover import _pagination
+    from crawler.onboard.discover import pagination_of
 
     # a listing ends in "/", or (both kinds of forms) without it, or in ".html" (query forms)
     end = "/" if not html else (".html" if form.startswith("?") else "")
     listing = "http://127.0.0.1:8000/" + "/".join(segments) + end
     link = listing + form if form.startswith("?") else listing.rstrip("/") + "/" + form
-    pagination = _pagination(listing, ["http://127.0.0.1:8000/", link])
+    pagination = pagination_of(listing, ["http://127.0.0.1:8000/", link])
     assert pagination is not None and "{n}" in pagination
     assert listing_page_url(listing, pagination, 2) == link

@@ -270,7 +270,7 @@ def _listings(found: Discovery, prober: Prober, home_links: list[str]) -> None:
         if len(articles) < MIN_LISTING_ARTICLES:
             continue
         found.listings.append(url)
-        paging = _pagination(url, links)
+        paging = pagination_of(url, links)
         found.note(
             f"listing {url}: {len(articles)} article links" + (f", page 2 as {paging}" if paging else "")
         )
@@ -290,7 +290,7 @@ def _is_feed_or_file(url: str) -> bool:
     return bool(re.search(r"(rss|feed|atom|sitemap)|\.(xml|rss|jpe?g|png|gif|webp|pdf)$", url, re.I))
 
 
-def _pagination(listing: str, links: list[str]) -> str | None:
+def pagination_of(listing: str, links: list[str]) -> str | None:
     """The registry pagination of a listing from its link to page 2, if it has one."""
     for link in links:
         if not link.startswith(listing.split("?", 1)[0]):
