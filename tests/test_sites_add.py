@@ -102,6 +102,7 @@ def test_write_refuses_an_entry_sites_check_rejects(onboarded: tuple[ReplicaServ
     url = replica.base_url("baogialai")
     code, out = add(url, "--id", "baogialai", "--write", "--sites-file", str(registry))
     assert code == 1 and "not written" in out and "duplicate id" in out
+    assert "# the registry already has this site as 'baogialai'" in out
     code, out = add(url, "--id", "other", "--province", "Gia Lái", "--write", "--sites-file", str(registry))
     assert code == 1 and "not written" in out and "key 'province'" in out
     assert registry.read_text(encoding="utf-8") == before

@@ -10,6 +10,7 @@ import click
 
 from crawler.canary.client import Client
 from crawler.cli.sites import SITES_FILE_OPTION, missing_units, sites_file_label
+from crawler.families import site_for_url
 from crawler.onboard import SAMPLE_ARTICLES, onboard
 from crawler.registry import FAMILIES, RegistryError, load_sites
 from crawler.registry import sites_file as registry_path
@@ -73,6 +74,9 @@ def add(
     )
     for line in proposal.evidence:
         click.echo(f"# {line}")
+    known = _registered(registry_path(path), url)
+    if known:
+        click.echo(f"# the registry already has this site as '{known}'")
     entry = proposal.toml()
     click.echo("\n" + entry)
     if not proposal.articles:
@@ -84,6 +88,15 @@ def add(
         merged = _validated(target, entry)
         target.write_text(merged, encoding="utf-8")
         click.echo(f"# appended to {sites_file_label(path)}; next: provnews canary {proposal.values['id']}")
+
+
+def _registered(target: Path, url: str) -> str | None:
+    """The id under which the registry already holds the URL's site, if it does (and can be read)."""
+    try:
+        site = site_for_url(url, load_sites(target)) if target.exists() else None
+    except RegistryError:
+        return None  # --write reports what is wrong with the file
+    return site.id if site else None
 
 
 def _regex(value: str | None) -> str | None:
