@@ -204,3 +204,39 @@ def test_the_learned_pagination_addresses_the_page_2_link(segments: list[str], h
     pagination = pagination_of(listing, ["http://127.0.0.1:8000/", link])
     assert pagination is not None and "{n}" in pagination
     assert listing_page_url(listing, pagination, 2) == link
+
+
+def test_a_home_page_that_redirects_onboards_the_site_where_it_lives(
+    onboarded: tuple[ReplicaServer, Path, dict],
+) -> None:
+    """example.vn → www.example.vn: the entry is made for the host the home page redirects to."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    replica, _, _ = onboarded
+    target = replica.base_url("baocantho")
+
+    class Redirect(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(404 if self.path == "/robots.txt" else 301)
+            if self.path != "/robots.txt":
+                self.send_header("Location", target)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        code, out = add(f"http://127.0.0.1:{server.server_address[1]}/")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert code == 0, out
+    assert f"redirects to {target}" in out
+    entry = tomllib.loads(out[out.index("[[site]]") :])["site"][0]
+    assert entry["base_url"] == target and entry["family"] == "a-id"
+    assert entry["sitemaps"] == [target + "sitemap.xml"]

@@ -30,6 +30,11 @@ def onboard(
     base_url = f"{parts.scheme}://{parts.netloc}/"
     prober = Prober(base_url, client)
     found = discover(prober, start_url=url, article_pattern=article_pattern)
+    if found.moved_to is not None:  # e.g. example.vn → www.example.vn: onboard the site where it lives
+        earlier = found.evidence
+        prober = Prober(found.moved_to, client)
+        found = discover(prober, article_pattern=article_pattern)
+        found.evidence[:0] = earlier
     pages: list[Fetched] = []
     for article_url in found.article_urls:
         if len(pages) >= articles:

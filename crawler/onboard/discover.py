@@ -68,6 +68,7 @@ class Discovery:
     article_pattern: str | None = None
     url_family: str | None = None  # the CMS family whose URL shape the article URLs have
     evidence: list[str] = field(default_factory=list)
+    moved_to: str | None = None  # the home page redirected to this origin: the site lives there
 
     def note(self, line: str) -> None:
         self.evidence.append(line)
@@ -84,12 +85,15 @@ class Prober:
         self.robots = Robots(fetched)
         self.robots_text = fetched.body.decode("utf-8", "replace") if self.robots.parser is not None else ""
 
-    def get(self, url: str) -> Fetched | None:
-        """The page when allowed, on the site, and answered 2xx; else None."""
+    def get(self, url: str, *, may_leave: bool = False) -> Fetched | None:
+        """The page when allowed, on the site, and answered 2xx; else None (``may_leave``: a redirect
+        to another host is returned, for the home page, whose site then lives there)."""
         if host_of(url) != self.host or not self.robots.allowed(url, self.client.user_agent):
             return None
         fetched = self.client.get(url)
-        if not fetched.ok or fetched.error or host_of(fetched.final_url or url) != self.host:
+        if not fetched.ok or fetched.error:
+            return None
+        if host_of(fetched.final_url or url) != self.host and not may_leave:
             return None
         return fetched
 
@@ -103,9 +107,14 @@ def discover(prober: Prober, start_url: str | None = None, article_pattern: str 
         found.note(f"robots.txt: {prober.robots.check.reason}")
         return found
     _read_robots(found, prober)
-    home = prober.get(base_url)
+    home = prober.get(base_url, may_leave=True)
     if home is None:
-        found.note(f"home page {base_url}: not fetched (disallowed, off the site or an HTTP error)")
+        found.note(f"home page {base_url}: not fetched (disallowed or an HTTP error)")
+        return found
+    final = urlsplit(home.final_url or base_url)
+    if host_of(home.final_url or base_url) != prober.host:
+        found.moved_to = f"{final.scheme}://{final.netloc}/"
+        found.note(f"home page {base_url}: redirects to {home.final_url}")
         return found
     found.home_html = decode_html(home.body, home.content_type)
     links = [u for u in page_links(found.home_html, base_url) if host_of(u) == prober.host]
