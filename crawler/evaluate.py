@@ -4,8 +4,8 @@ Pure logic, no I/O beyond reading the case files. Two case layouts are understoo
 
 * the real-fixture layout: ``*.expected.json`` holding ``"page"`` (a path relative to a pages root)
   and ``"url"``;
-* the sites layout: a folder with ``page.html``, ``meta.json`` (``url``, ``family``) and
-  ``expected.json``.
+* the sites layout: a folder with ``page.html`` (or ``page.html.gz``, as `provnews canary --save`
+  writes it), ``meta.json`` (``url``, ``family``, optionally ``content_type``) and ``expected.json``.
 
 Text is scored twice: on whole paragraphs (exact matches) and on 4-word shingles (partial credit).
 """
@@ -47,6 +47,7 @@ class Case:
     url: str
     family: str | None
     expected: dict[str, Any]
+    content_type: str | None = None  # the response's Content-Type, when the case saved it
 
 
 @dataclass
@@ -166,7 +167,7 @@ def find_cases(root: Path, pages_root: Path) -> list[Case]:
             page = pages_root / expected["page"]
             name = str(path.relative_to(root)).removesuffix(".expected.json")
             cases.append(Case(name, page, expected["url"], expected.get("family"), expected))
-        elif path.name == "expected.json" and (path.parent / "page.html").exists():
+        elif path.name == "expected.json" and (page := _page_file(path.parent)) is not None:
             expected = json.loads(path.read_text(encoding="utf-8"))
             meta_path = path.parent / "meta.json"
             meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
@@ -174,8 +175,13 @@ def find_cases(root: Path, pages_root: Path) -> list[Case]:
             if not url:
                 raise ValueError(f"{path}: no url in meta.json or expected.json")
             name = str(path.parent.relative_to(root)) if path.parent != root else path.parent.name
-            cases.append(Case(name, path.parent / "page.html", url, meta.get("family"), expected))
+            cases.append(Case(name, page, url, meta.get("family"), expected, meta.get("content_type")))
     return cases
+
+
+def _page_file(folder: Path) -> Path | None:
+    """The case's page: ``page.html`` or the gzip ``page.html.gz`` (read transparently by decoding)."""
+    return next((p for p in (folder / "page.html", folder / "page.html.gz") if p.exists()), None)
 
 
 Extractor = Callable[[Case], tuple[dict[str, Any] | None, str | None]]

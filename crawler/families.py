@@ -8,7 +8,7 @@ from crawler.registry import Site
 from crawler.urls import host_of
 
 # URL shapes of the CMS families (vietnamese-sites.md §2.1), most specific first.
-_URL_FAMILIES = (
+URL_FAMILIES = (
     ("legacy", re.compile(r"\.aspx$|/viewer\.aspx$")),
     ("one-off", re.compile(r"-postid\d+\.bbg$")),
     ("post", re.compile(r"-post\d+\.html$")),
@@ -32,7 +32,7 @@ def family_for_url(url: str, sites: list[Site]) -> str:
     if site is not None:
         return site.family
     path = url.split("?", 1)[0]
-    for family, pattern in _URL_FAMILIES:
+    for family, pattern in URL_FAMILIES:
         if pattern.search(path):
             return family
     return "generic"

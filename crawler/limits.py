@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import multiprocessing
 import traceback
+from datetime import date
 from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
 
 from crawler.extraction import extract_page
 from crawler.parsers import ArticleFields, NotAnArticle, use_parsers
+from crawler.registry import Site
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_TIMEOUT = 5.0
@@ -54,9 +56,9 @@ def _serve(conn: Connection, parsers: dict[str, str] | None = None) -> None:
             return
         if job is None:
             return
-        body, url, family, content_type = job
+        body, url, family, content_type, site, known_date = job
         try:
-            conn.send(("ok", extract_page(body, url, family, content_type)))
+            conn.send(("ok", extract_page(body, url, family, content_type, site, known_date)))
         except NotAnArticle as exc:
             conn.send(("not_article", exc.reason))
         except ValueError as exc:
@@ -82,7 +84,13 @@ class LimitedExtractor:
         self._conn: Connection | None = None
 
     def extract(
-        self, body: bytes, url: str, family: str = "generic", content_type: str | None = None
+        self,
+        body: bytes,
+        url: str,
+        family: str = "generic",
+        content_type: str | None = None,
+        site: Site | None = None,
+        known_date: date | None = None,
     ) -> ArticleFields:
         """Fields of one page; NotAnArticle, ValueError (undecodable), ExtractionLimitExceeded or
         ExtractionError (the parser raised)."""
@@ -90,13 +98,13 @@ class LimitedExtractor:
             raise ExtractionLimitExceeded("page_too_large", f"{len(body)} bytes > {self.max_bytes}")
         if self.timeout <= 0:
             try:
-                return extract_page(body, url, family, content_type)
+                return extract_page(body, url, family, content_type, site, known_date)
             except (NotAnArticle, ValueError):
                 raise
             except Exception as exc:
                 raise ExtractionError(type(exc).__name__, str(exc), traceback.format_exc()) from exc
         conn = self._worker()
-        conn.send((body, url, family, content_type))
+        conn.send((body, url, family, content_type, site, known_date))
         if not conn.poll(self.timeout):
             self._kill()
             raise ExtractionLimitExceeded("extract_timeout", f"extraction took over {self.timeout:g} s")

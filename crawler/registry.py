@@ -6,6 +6,7 @@ import os
 import re
 import tomllib
 import unicodedata
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
@@ -14,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from crawler.patterns import compile_pattern, pattern_problem
 from crawler.provinces import OLD_PROVINCES, UNIT_OF, UNITS, nfc, packaged_file, unknown_name_message
+from crawler.site_selectors import Selectors, TemplateVersion, ordered_templates, template_on
 
 # CMS families (vietnamese-sites.md §2.1); "legacy" is the old ASP.NET/Liferay CMSs of absorbed papers'
 # archives. Families without a parser of their own are parsed by the generic (whole-page) parser.
@@ -59,7 +61,10 @@ class Site(BaseModel):
     province_old: str | None = Field(default=None, validate_default=True)
     years: str | None = Field(default=None, validate_default=True)
     verified: bool = True
+    verified_on: date | None = None  # the last day a live page of the site was checked (canary)
     note: str | None = None
+    selectors: Selectors = Selectors()  # this site's overrides of its family's selectors
+    templates: list[TemplateVersion] = []  # earlier templates, each with the day it ended
 
     @field_validator("province")
     @classmethod
@@ -154,6 +159,15 @@ class Site(BaseModel):
         if value is not None and "{n}" not in value:
             raise ValueError("must contain the page number placeholder {n}")
         return value
+
+    @field_validator("templates")
+    @classmethod
+    def _template_order(cls, value: list[TemplateVersion]) -> list[TemplateVersion]:
+        return ordered_templates(value)
+
+    def template_on(self, when: date | None) -> TemplateVersion | None:
+        """The earlier template in use on ``when`` (None: the current template)."""
+        return template_on(self.templates, when)
 
     @property
     def domain(self) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy.exceptions import DropItem
 
 from crawler.discovery import date_in_url
+from crawler.extraction import day_of
 from crawler.items import ArticleItem, PageItem
 from crawler.limits import ExtractionError, ExtractionLimitExceeded, LimitedExtractor
 from crawler.parsers import NotAnArticle
@@ -78,7 +79,9 @@ class ExtractPipeline:
         stats = self.crawler.stats
         assert stats is not None
         try:
-            fields = self.extractor.extract(item.body, item.url, family, item.content_type)
+            fields = self.extractor.extract(
+                item.body, item.url, family, item.content_type, site, day_of(item.lastmod)
+            )
         except ExtractionLimitExceeded as exc:  # page_too_large, extract_timeout, extract_crashed
             raise DropItem(f"{exc.reason}: {exc.detail}: {item.url}") from exc
         except NotAnArticle as exc:

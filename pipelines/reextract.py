@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from crawler.extraction import extract_page
+from crawler.extraction import day_of, extract_page
 from crawler.items import ArticleItem
 from crawler.parsers import NotAnArticle
+from crawler.registry import Site
 from pipelines.bounds import bound_fields
 from pipelines.normalize import normalize_article
 from pipelines.rows import article_values, to_utc
@@ -35,13 +36,17 @@ class ReextractReport:
     changed_ids: list[int] = field(default_factory=list)
 
 
-def rebuild_row(article: Mapping[str, Any], family: str, min_text_chars: int = 150) -> dict[str, Any]:
+def rebuild_row(
+    article: Mapping[str, Any], family: str, min_text_chars: int = 150, site: Site | None = None
+) -> dict[str, Any]:
     """The pipeline row the current parsers make of a stored article's page; raises ValueError(reason)."""
     raw = article.get("raw_html")
     if not raw:
         raise ValueError("no_stored_page")
     try:
-        fields = extract_page(raw, article["url"], family)
+        fields = extract_page(
+            raw, article["url"], family, site=site, known_date=day_of(article.get("published_at"))
+        )
     except NotAnArticle as exc:
         raise ValueError(f"not_article: {exc.reason}") from exc
     except ValueError as exc:
@@ -76,7 +81,9 @@ def reextract(
     until: DateLike = None,
     min_text_chars: int = 150,
     batch: int = 100,
+    sites: Mapping[str, Site] | None = None,
 ) -> ReextractReport:
+    """``sites``: registry entries by id, whose selector overrides and template versions apply."""
     report = ReextractReport()
     families = storage.site_families()
     pending: list[dict[str, Any]] = []
@@ -90,8 +97,11 @@ def reextract(
     for article in storage.iter_articles(site, since, until, batch=batch, include_html=True):
         report.examined += 1
         family = families.get(article["site_id"]) or article.get("family") or "generic"
+        entry = (sites or {}).get(article["site_id"])
         try:
-            row = rebuild_row(article, family, min_text_chars)
+            row = rebuild_row(
+                article, family, min_text_chars, entry if entry and entry.family == family else None
+            )
         except ValueError as exc:
             report.failed += 1
             report.reasons[str(exc).split(":", 1)[0]] += 1

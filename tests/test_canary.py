@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
+from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -149,7 +150,17 @@ def test_text_report_of_a_healthy_site(replica: tuple[ReplicaServer, Path]) -> N
     code, out = canary("baocantho", "--sites-file", str(registry))
     assert code == 0, out
     assert out.startswith("baocantho (Báo Cần Thơ, active): ok")
-    assert "  ok   dateline\n" in out and "  ok   article        " in out
+    assert "  ok   article        " in out
+    # each field says which selector produced it: the family's, a site override's or a fallback
+    assert "  ok   dateline       from fallback first paragraph\n" in out
+    assert "  ok   text           from family #newscontents .content-fck\n" in out
+    assert "  ok   title          from fallback meta og:title\n" in out
+    # the day to record in the entry as its last verification against a live page
+    assert f"  all checks passed: the entry can say verified_on = {date.today().isoformat()}\n" in out
+    _, as_json = canary("baocantho", "--sites-file", str(registry), "--json")
+    report = json_reports(as_json)["baocantho"]
+    assert all(a["sources"]["text"] == "family #newscontents .content-fck" for a in report["articles"])
+    assert report["checked_on"] == date.today().isoformat()
     assert "canary: 1 site(s) checked, 0 failed" in out
 
 
@@ -173,7 +184,7 @@ def test_changed_template_names_the_broken_fields(replica: tuple[ReplicaServer, 
     assert code == 1
     assert out.startswith("baocantho (Báo Cần Thơ, active): FAIL")
     text_line = next(line for line in out.splitlines() if line.startswith("  FAIL text "))
-    assert text_line.endswith(f" {FALLBACK} (3/3 articles)")
+    assert text_line.endswith(f" {FALLBACK} (3/3 articles); from fallback whole page")
     assert "  FAIL article        " in out and ": text, dateline" in out
     assert "ALERT baocantho: text: " in out and "[fields: text, dateline]" in out
 

@@ -98,3 +98,35 @@ def test_readme_names_the_test_prerequisites() -> None:
         assert words in README, words
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert "export PROVNEWS_REQUIRE_SHARED=1 PROVNEWS_REQUIRE_SERVICES=1" in ci
+
+
+def command_options(path: str) -> list[str]:
+    command: click.Command = cli
+    for name in path.split()[1:]:
+        assert isinstance(command, click.Group)
+        found = command.get_command(click.Context(command), name)  # the CLI imports commands lazily
+        assert found is not None, name
+        command = found
+    return sorted(
+        o for p in command.params if isinstance(p, click.Option) for o in p.opts if o.startswith("--")
+    )
+
+
+# Commands whose every option the README's Commands table names (the onboarding and live-check ones).
+DOCUMENTED_OPTIONS = ("provnews sites", "provnews sites add", "provnews sites check", "provnews canary")
+
+
+@pytest.mark.parametrize(
+    ("command", "option"), [(c, o) for c in DOCUMENTED_OPTIONS for o in command_options(c) if o != "--help"]
+)
+def test_option_is_documented(command: str, option: str) -> None:
+    row = next((line for line in README.splitlines() if line.startswith(f"| `{command} ")), "")
+    assert option in row, f"{command} {option} is not in its row of the Commands table"
+
+
+def test_selector_names_are_documented() -> None:
+    from crawler.site_selectors import SELECTOR_FIELDS
+
+    section = README[README.index("## Adding a site") :]
+    for name in SELECTOR_FIELDS:
+        assert f"`{name}`" in section, f"selector {name} is not in 'Adding a site'"

@@ -11,10 +11,13 @@ import pytest
 
 from crawler.evaluate import FIELDS as EVALUATED
 from crawler.extraction import extract_page
+from crawler.families import site_for_url
 from crawler.parsers import PARSERS, ArticleFields
+from crawler.registry import load_sites
 from tests.paths import FIXTURES
 
 SITES = FIXTURES / "sites"
+REGISTRY = load_sites()
 CASES = sorted(p.parent for p in SITES.rglob("expected.json"))
 # Every field the evaluation compares (images separately below), plus the parser bookkeeping.
 FIELDS = (*(f for f in EVALUATED if f != "images"), "family", "fallback")
@@ -23,8 +26,10 @@ FIELDS = (*(f for f in EVALUATED if f != "images"), "family", "fallback")
 def _parse(case: Path) -> tuple[dict, ArticleFields]:
     expected = json.loads((case / "expected.json").read_text(encoding="utf-8"))
     meta = json.loads((case / "meta.json").read_text(encoding="utf-8"))
-    # From the bytes, as fetched: some pages are not UTF-8, one is typed in a legacy font.
-    return expected, extract_page((case / "page.html").read_bytes(), meta["url"], meta["family"])
+    # From the bytes, as fetched: some pages are not UTF-8, one is typed in a legacy font. With the
+    # registry entry's own selectors, as the crawl extracts them.
+    site = site_for_url(meta["url"], REGISTRY)
+    return expected, extract_page((case / "page.html").read_bytes(), meta["url"], meta["family"], site=site)
 
 
 def _id(case: Path) -> str:

@@ -33,7 +33,9 @@ def test_sites_lists_every_entry_as_a_table() -> None:
     code, out = run("sites")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["id", "name", "province", "family", "status", "verified"]
+    assert lines[0].split() == [
+        "id", "name", "province", "family", "status", "verified", "verified_on", "fixture"
+    ]  # fmt: skip
     registry = load_sites()
     listed = {
         line.split()[0]
@@ -44,7 +46,7 @@ def test_sites_lists_every_entry_as_a_table() -> None:
     row = next(line for line in lines if line.startswith("baobinhduong "))
     assert "TP Hồ Chí Minh (← Bình Dương)" in row and "archive" in row
     row = next(line for line in lines if line.startswith("baocantho "))
-    assert row.split()[-3:] == ["a-id", "active", "yes"]
+    assert row.split()[-5:] == ["a-id", "active", "yes", "-", "1"]  # one real page in tests/fixtures
     assert lines[-1].startswith(f"{len(registry)} sites (34 active, ")
 
 
@@ -135,3 +137,39 @@ def test_relative_and_absolute_http_sources_are_accepted(tmp_path: Path) -> None
     good.write_text(PARTIAL.replace(BASE, BASE + extra), encoding="utf-8")
     code, out = run("sites", "check", "--sites-file", str(good), "--partial")
     assert code == 0, out
+
+
+def test_sites_shows_last_verification_and_fixtures_and_strict_check_needs_one(tmp_path: Path) -> None:
+    registry = tmp_path / "sites.toml"
+    two = PARTIAL + PARTIAL.replace('"baoa"', '"baob"').replace("baoa.vn", "baob.vn")
+    registry.write_text(two, encoding="utf-8")
+    empty = tmp_path / "no-cases"
+    empty.mkdir()
+    code, out = run("sites", "check", "--sites-file", str(registry), "--partial", "--fixtures", str(empty))
+    assert code == 0  # without --strict, never verified is fine
+    code, out = run(
+        "sites", "check", "--sites-file", str(registry), "--partial", "--strict", "--fixtures", str(empty)
+    )
+    assert code == 1 and "2 active site(s) with neither a verified_on day" in out and "baoa, baob" in out
+    # baoa verified against a live page on a given day; baob gets a fixture (a saved case of its URL)
+    registry.write_text(
+        two.replace('id = "baoa"', 'id = "baoa"\nverified_on = 2026-12-01', 1), encoding="utf-8"
+    )
+    case = tmp_path / "cases" / "baob" / "one"
+    case.mkdir(parents=True)
+    (case / "page.html").write_text("<html></html>", encoding="utf-8")
+    (case / "meta.json").write_text(
+        '{"url": "https://baob.vn/a-post1.html", "family": "post"}', encoding="utf-8"
+    )
+    (case / "expected.json").write_text("{}", encoding="utf-8")
+    cases = str(tmp_path / "cases")
+    code, out = run(
+        "sites", "check", "--sites-file", str(registry), "--partial", "--strict", "--fixtures", cases
+    )
+    assert code == 0, out
+    code, out = run("sites", "--sites-file", str(registry), "--fixtures", cases)
+    rows = {line.split()[0]: line.split()[-2:] for line in out.splitlines()[1:] if line.startswith("bao")}
+    assert rows == {"baoa": ["2026-12-01", "-"], "baob": ["-", "1"]}
+    code, out = run("sites", "--sites-file", str(registry), "--fixtures", cases, "--json")
+    entries = {e["id"]: e for e in json.loads(out)}
+    assert entries["baoa"]["verified_on"] == "2026-12-01" and entries["baob"]["fixtures"] == 1

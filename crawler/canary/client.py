@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from protego import Protego
@@ -25,6 +25,7 @@ class Fetched:
     content_type: str | None = None
     final_url: str | None = None
     error: str | None = None  # network failure: no HTTP status at all
+    headers: dict[str, str] = field(default_factory=dict)  # the response's, as received
 
     @property
     def ok(self) -> bool:
@@ -74,7 +75,8 @@ class Client:
                 body = gunzip(body, max_size=MAX_BYTES)
             except Exception as exc:  # a broken gzip stream is a server fault: report it
                 return Fetched(url, status, error=f"bad gzip body: {exc}")
-        return Fetched(url, status, body, headers.get("Content-Type"), response.geturl())
+        received = {name: value for name, value in headers.items()}
+        return Fetched(url, status, body, headers.get("Content-Type"), response.geturl(), headers=received)
 
 
 def _network_reason(exc: BaseException) -> str:

@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 from scrapy.utils.gz import gunzip
@@ -23,7 +24,9 @@ from crawler.canary.report import (
     conclude,
     expects,
     field_problems,
+    field_sources,
 )
+from crawler.canary.save import save_case
 from crawler.discovery import Link, listing_page_url, page_links, parse_feed, parse_sitemap
 from crawler.encoding import decode_html
 from crawler.extraction import extract_page
@@ -45,8 +48,16 @@ class _Found:
 class SiteCanary:
     """Check one site; `run()` returns its report."""
 
-    def __init__(self, site: Site, client: Client, articles: int = 3, min_text_chars: int = MIN_TEXT_CHARS):
+    def __init__(
+        self,
+        site: Site,
+        client: Client,
+        articles: int = 3,
+        min_text_chars: int = MIN_TEXT_CHARS,
+        save_dir: Path | None = None,
+    ):
         self.site = site
+        self.save_dir = save_dir  # where each fetched article is saved as an evaluation case
         self.client = client
         self.wanted = articles
         self.min_text_chars = min_text_chars
@@ -207,8 +218,9 @@ class SiteCanary:
         check.error = None if fetched.ok and not fetched.error else fetched.problem()
         check.error = check.error or self._off_site(fetched)
         if check.error is None:
+            fields = None
             try:
-                fields = extract_page(fetched.body, url, self.site.family, fetched.content_type)
+                fields = extract_page(fetched.body, url, self.site.family, fetched.content_type, self.site)
             except NotAnArticle as exc:
                 check.error = f"not an article: {exc.reason}"
             except ValueError as exc:  # undecodable body
@@ -222,7 +234,10 @@ class SiteCanary:
                     "dateline": fields.dateline,
                     "fallback": fields.fallback,
                 }
+                check.sources = field_sources(fields)
                 check.problems = field_problems(fields, self.site, self.min_text_chars)
+            if self.save_dir is not None:
+                check.saved = str(save_case(self.save_dir, self.site, url, fetched, fields, check.error))
         if check.error is not None:
             check.problems = {name: check.error for name in FIELDS if expects(self.site, name)}
         return check
@@ -255,10 +270,12 @@ def check_site(
     articles: int = 3,
     timeout: float = 20.0,
     min_text_chars: int = MIN_TEXT_CHARS,
+    save_dir: Path | None = None,
 ) -> SiteReport:
-    """The canary report of one site (network access; never raises on site faults)."""
+    """The canary report of one site (network access; never raises on site faults); with
+    ``save_dir``, every fetched article is also saved there as an evaluation case."""
     client = Client(user_agent, timeout=timeout, delay=site.delay)
-    return SiteCanary(site, client, articles, min_text_chars).run()
+    return SiteCanary(site, client, articles, min_text_chars, save_dir).run()
 
 
 def run_canary(
@@ -269,11 +286,14 @@ def run_canary(
     timeout: float = 20.0,
     workers: int = 8,
     on_report: Callable[[SiteReport], None] | None = None,
+    save_dir: Path | None = None,
 ) -> list[SiteReport]:
     """Check sites in parallel (each site sequentially, with its delay); reports in registry order."""
 
     def one(site: Site) -> SiteReport:
-        report = check_site(site, user_agent=user_agent, articles=articles, timeout=timeout)
+        report = check_site(
+            site, user_agent=user_agent, articles=articles, timeout=timeout, save_dir=save_dir
+        )
         if on_report is not None:
             on_report(report)
         return report

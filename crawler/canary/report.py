@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any, Literal
 
 from crawler.parsers import ArticleFields
@@ -38,6 +39,8 @@ class ArticleCheck:
     error: str | None = None  # why the page could not be fetched or extracted at all
     values: dict[str, Any] = field(default_factory=dict)
     problems: dict[str, str] = field(default_factory=dict)  # field -> reason
+    sources: dict[str, str] = field(default_factory=dict)  # field -> the selector that produced it
+    saved: str | None = None  # the folder of the evaluation case written by --save
 
 
 @dataclass
@@ -49,6 +52,7 @@ class FieldCheck:
     failed: int = 0
     checked: int = 0
     reason: str | None = None
+    source: str | None = None  # the selector that produced it on most checked articles
 
 
 @dataclass
@@ -62,6 +66,7 @@ class SiteReport:
     articles: list[ArticleCheck] = field(default_factory=list)
     fields: list[FieldCheck] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    checked_on: str = field(default_factory=lambda: date.today().isoformat())  # for verified_on
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,6 +101,21 @@ def field_problems(fields: ArticleFields, site: Site, min_text_chars: int = MIN_
     return problems
 
 
+# Which recorded parser source (ArticleFields.field_sources) stands behind each reported field.
+_SOURCE_OF = {"title": "title", "text": "text", "authors": "byline", "published_at": "published_at"}
+
+
+def field_sources(fields: ArticleFields) -> dict[str, str]:
+    """Reported field -> "site <css>", "family <css>" or "fallback <how>" (the dateline is read from
+    the sapo, or from the first paragraph when there is none)."""
+    recorded = fields.field_sources
+    found = {name: recorded[key] for name, key in _SOURCE_OF.items() if key in recorded}
+    lead = recorded.get("sapo") or recorded.get("text")
+    if fields.dateline and lead:
+        found["dateline"] = lead
+    return found
+
+
 def summarise_fields(checked: list[ArticleCheck], site: Site) -> list[FieldCheck]:
     """Each field over the checked articles, with its most common reason of failure."""
     results = []
@@ -103,6 +123,8 @@ def summarise_fields(checked: list[ArticleCheck], site: Site) -> list[FieldCheck
         result = FieldCheck(name, "ok", checked=len(checked))
         reasons = Counter(a.problems[name] for a in checked if name in a.problems)
         result.failed = sum(reasons.values())
+        sources = Counter(a.sources[name] for a in checked if name in a.sources)
+        result.source = sources.most_common(1)[0][0] if sources else None
         if not expects(site, name):
             seen = sorted({str(a.values["dateline"]) for a in checked if a.values.get("dateline")})
             result.state = "skip"
@@ -163,7 +185,10 @@ def format_report(report: SiteReport) -> str:
             + (f": {trouble}" if trouble else "")
         )
     for result in report.fields:
-        lines.append(f"  {MARK[result.state]:<4} {result.field:<14} {result.reason or ''}".rstrip())
-    if report.ok and not report.verified:
-        lines.append("  all checks passed: the entry can be marked verified = true")
+        said = [result.reason] if result.reason else []
+        said += [f"from {result.source}"] if result.source else []
+        lines.append(f"  {MARK[result.state]:<4} {result.field:<14} {'; '.join(said)}".rstrip())
+    if report.ok and report.articles:
+        change = "verified = true, " if not report.verified else ""
+        lines.append(f"  all checks passed: the entry can say {change}verified_on = {report.checked_on}")
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -23,6 +24,12 @@ from crawler.cli.sites import SITES_FILE_OPTION
 @click.option(
     "--workers", type=click.IntRange(1, 32), default=8, show_default=True, help="Sites checked at once."
 )
+@click.option(
+    "--save",
+    "save_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Save each checked article (response and extracted fields) as a case `provnews evaluate` reads.",
+)
 @click.pass_context
 def canary(
     ctx: click.Context,
@@ -32,6 +39,7 @@ def canary(
     articles: int,
     timeout: float,
     workers: int,
+    save_dir: Path | None,
 ) -> None:
     """Check live sites (all registry sites when none are given): robots.txt, every discovery source,
     and the fields of the newest articles. Exits 1 when an active site, or a site named on the command
@@ -44,7 +52,9 @@ def canary(
     registry = load_registry(sites_file)
     check_site_ids(site_ids, registry)
     chosen = [get_site(i, registry) for i in site_ids] if site_ids else registry
-    reports = run_canary(chosen, user_agent=USER_AGENT, articles=articles, timeout=timeout, workers=workers)
+    reports = run_canary(
+        chosen, user_agent=USER_AGENT, articles=articles, timeout=timeout, workers=workers, save_dir=save_dir
+    )
     for report in reports:
         if as_json:
             echo(json.dumps(report.to_dict(), ensure_ascii=False))
@@ -57,6 +67,11 @@ def canary(
             f"canary: {len(reports)} site(s) checked, {len(failed)} failed"
             + (f": {', '.join(failed)}" if failed else "")
         )
+        if save_dir is not None:
+            saved = sum(1 for r in reports for a in r.articles if a.saved)
+            echo(
+                f"  {saved} article(s) saved under {save_dir} (check them with: provnews evaluate {save_dir})"
+            )
         for report in alerts:
             broken = [f.field for f in report.fields if f.state == "fail" and report.articles]
             echo(

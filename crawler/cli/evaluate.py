@@ -12,7 +12,7 @@ import click
 
 from crawler.cli.common import echo
 from crawler.evaluate import Case, Report, below_floors, evaluate, find_cases
-from crawler.families import family_for_url
+from crawler.families import family_for_url, site_for_url
 from crawler.limits import ExtractionLimitExceeded, LimitedExtractor
 from crawler.parsers import NotAnArticle
 from crawler.registry import RegistryError, load_sites
@@ -113,8 +113,11 @@ def evaluate_command(
 
         def run(case: Case) -> tuple[dict[str, Any] | None, str | None]:
             family = case.family or case.expected.get("family") or family_for_url(case.url, sites)
+            site = site_for_url(case.url, sites)
+            site = site if site is not None and site.family == family else None
             try:
-                return extractor.extract(case.page.read_bytes(), case.url, family).to_dict(), None
+                fields = extractor.extract(case.page.read_bytes(), case.url, family, case.content_type, site)
+                return fields.to_dict(), None
             except NotAnArticle as exc:
                 return None, f"not an article: {exc.reason}"
             except (ExtractionLimitExceeded, OSError, ValueError) as exc:

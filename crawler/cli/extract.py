@@ -51,7 +51,8 @@ def extract_file(
     url = url or page_url(html, path)
     site = site_for_url(url, sites)
     try:
-        fields = extractor.extract(body, url, family or family_for_url(url, sites))
+        chosen = family or family_for_url(url, sites)
+        fields = extractor.extract(body, url, chosen, site=site if site and site.family == chosen else None)
     except NotAnArticle as exc:
         return {"file": str(path), "url": url, "error": f"not an article: {exc.reason}"}
     except ExtractionLimitExceeded as exc:  # page_too_large / extract_timeout: the batch goes on

@@ -32,15 +32,18 @@ def reextract(ctx: click.Context, site: str | None, since: Any, until: Any, min_
     from pipelines.reextract import reextract as run_reextract
 
     check_period(since, until)
+    registry = load_registry()
+    sites = {s.id: s for s in registry}  # their selector overrides and template versions
     with open_storage(ctx) as storage:
         if site is not None:
-            check_site_ids([site], load_registry(), storage.site_families())
+            check_site_ids([site], registry, storage.site_families())
         report = run_reextract(
             storage,
             site=site,
             since=since.date() if since else None,
             until=until.date() if until else None,
             min_text_chars=min_text_chars,
+            sites=sites,
         )
     echo(
         f"examined {report.examined}, changed {report.changed}, unchanged {report.unchanged}, "

@@ -29,5 +29,6 @@ class AidParser(ArticleParser):
         first = paragraphs[0]
         description = page.meta("description", "Description", "og:description")
         if split_dateline(first)[0] or (description and description == first):
+            self.fell_back("sapo", "first paragraph")
             return first
         return None

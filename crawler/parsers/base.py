@@ -3,6 +3,7 @@ missing node. Family parsers override selectors, not the flow."""
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import datetime
 from typing import ClassVar
@@ -11,6 +12,7 @@ from crawler.legacy_page import repair_legacy_html
 from crawler.parsers.body import Body, extract_body, in_junk_box, is_boilerplate, scrub
 from crawler.parsers.fields import ArticleFields, NotAnArticle
 from crawler.parsers.page import VISIBLE_TEXT, Page
+from crawler.site_selectors import Selectors
 from crawler.text import (
     authors_from_byline,
     clean_text,
@@ -23,6 +25,17 @@ from crawler.text import (
 
 _TITLE_SUFFIX = re.compile(r"\s+[-|–]\s+[^-|–]{2,60}$")
 _GOOGLE_NEWS_PREFIX = re.compile(r"^Theo dõi .{0,60}?trên\s*Google News\s*", re.I)
+# Registry selector names (crawler.site_selectors) → the parser attribute each one replaces.
+_ATTRIBUTES = {
+    "title": "title_css",
+    "sapo": "sapo_css",
+    "body": "body_css",
+    "byline": "byline_css",
+    "date": "date_css",
+    "section": "section_css",
+    "tags": "tags_css",
+    "junk": "junk_css",
+}
 
 
 class ArticleParser:
@@ -37,11 +50,43 @@ class ArticleParser:
     date_css: ClassVar[tuple[str, ...]] = ()  # visible date text, day-first
     section_css: ClassVar[tuple[str, ...]] = ()
     tags_css: ClassVar[str | None] = None
+    junk_css: ClassVar[tuple[str, ...]] = ()  # boxes removed from the body container before reading
     # The lead is the body's first paragraph when it is all bold (<p><strong>…</strong></p>), as on
     # baodaklak, baotuyenquang and baocaobang.
     sapo_strong_lead: ClassVar[bool] = False
 
-    def parse(self, html: str, url: str) -> ArticleFields:
+    def __init__(self) -> None:
+        self.sources: dict[str, str] = {}  # field -> the selector (or fallback) that produced it
+        self.overridden: set[str] = set()  # selector names the site overrides
+
+    def parse(self, html: str, url: str, selectors: Selectors | None = None) -> ArticleFields:
+        """The page's fields; ``selectors``: the site's overrides of the family's selectors."""
+        return self.configured(selectors)._parse(html, url)
+
+    def configured(self, selectors: Selectors | None) -> ArticleParser:
+        """A copy for one page: the site's selectors in place of the family's, and a record of which
+        selector produced each field (``ArticleFields.field_sources``)."""
+        run = copy.copy(self)
+        run.sources = {}
+        run.overridden = set()
+        for name, queries in (selectors.given() if selectors else {}).items():
+            value: object = ", ".join(queries) if name == "tags" else queries
+            setattr(run, _ATTRIBUTES[name], value)
+            run.overridden.add(name)
+        return run
+
+    def page_date(self, html: str, url: str, selectors: Selectors | None = None) -> datetime | None:
+        """The publication date alone (to pick a site's template version before parsing)."""
+        return self.configured(selectors).published(Page(html, url))[0]
+
+    def found(self, field: str, selector: str, query: str) -> None:
+        """Record that ``field`` came from ``query``, one of the selectors named ``selector``."""
+        self.sources[field] = f"{'site' if selector in self.overridden else 'family'} {query}"
+
+    def fell_back(self, field: str, how: str) -> None:
+        self.sources[field] = f"fallback {how}"
+
+    def _parse(self, html: str, url: str) -> ArticleFields:
         html, legacy = repair_legacy_html(html)  # before any cleaning (TCVN3 "ư" is a soft hyphen)
         page = Page(html, url)
         title = self.title(page)
@@ -78,6 +123,7 @@ class ArticleParser:
             family=self.family,
             fallback=fallback,
             encoding_repair=legacy,
+            field_sources=dict(self.sources),
         )
         return fields
 
@@ -85,12 +131,15 @@ class ArticleParser:
     def title(self, page: Page) -> str | None:
         og = page.meta("og:title")
         if og:
+            self.fell_back("title", "meta og:title")
             return og
         for query in self.title_css:
             titles = page.texts(query)
             if titles:
+                self.found("title", "title", query)
                 return titles[-1]  # the first <h1> can be a breadcrumb
         raw = page.first_text("title")
+        self.fell_back("title", "<title>")
         return _TITLE_SUFFIX.sub("", raw) if raw else None
 
     def canonical_url(self, page: Page) -> str:
@@ -102,11 +151,16 @@ class ArticleParser:
 
     def body(self, page: Page) -> tuple[Body, bool]:
         """The body of the family's container, or of the whole page when selectors find nothing."""
-        node = page.first_node(*self.body_css) if self.body_css else None
-        if node is not None:
-            body = extract_body(node.root, page.url, self.byline_classes)
+        for query in self.body_css:
+            nodes = page.sel.css(query)
+            if not nodes:
+                continue
+            body = extract_body(nodes[0].root, page.url, self.byline_classes, junk_css=self.junk_css)
             if body.paragraphs:
+                self.found("text", "body", query)
                 return body, False
+            break  # as before: only the first container found is read
+        self.fell_back("text", "whole page")
         whole = page.first_node("body")
         if whole is None:
             return Body(), bool(self.body_css)
@@ -118,9 +172,13 @@ class ArticleParser:
             if text:
                 text = scrub(_GOOGLE_NEWS_PREFIX.sub("", text))
                 if text and not is_boilerplate(text):
+                    self.found("sapo", "sapo", query)
                     return text
         if self.sapo_strong_lead and paragraphs:
-            return self.strong_lead(page, paragraphs[0])
+            lead = self.strong_lead(page, paragraphs[0])
+            if lead:
+                self.fell_back("sapo", "bold first paragraph")
+            return lead
         return None
 
     def strong_lead(self, page: Page, first: str) -> str | None:
@@ -145,15 +203,23 @@ class ArticleParser:
         return paragraphs
 
     def byline(self, page: Page, body: Body, paragraphs: list[str]) -> str | None:
-        outside = page.first_text(*self.byline_css) if self.byline_css else None
-        if outside and is_byline(outside, strict=False):
-            return outside
+        for query in self.byline_css:
+            outside = page.first_text(query)
+            if outside:
+                if is_byline(outside, strict=False):
+                    self.found("byline", "byline", query)
+                    return outside
+                break  # as before: only the first element found is considered
         if len(paragraphs) < 2:
             return None
         last = paragraphs[-1]
         if body.byline and body.byline == last and is_byline(last, strict=False):
+            self.fell_back("byline", "byline block at the end of the body")
             return last
-        return last if is_byline(last, strict=True) else None
+        if is_byline(last, strict=True):
+            self.fell_back("byline", "byline-shaped last paragraph")
+            return last
+        return None
 
     def published(self, page: Page) -> tuple[datetime | None, str | None]:
         candidates = [
@@ -169,12 +235,15 @@ class ArticleParser:
         for source, value in candidates:
             parsed = parse_iso_datetime(value) if value else None
             if parsed and _has_time(value or ""):
+                self.fell_back("published_at", source)
                 return parsed, source
             if parsed and best[0] is None:
                 best = (parsed, source)  # date only: keep looking for a time of day
         visible = self.visible_date(page)
         if visible:
             return visible, "visible:" + ",".join(self.date_css)
+        if best[1]:
+            self.fell_back("published_at", best[1])
         return best
 
     def visible_date(self, page: Page) -> datetime | None:
@@ -185,6 +254,7 @@ class ArticleParser:
                 text = clean_text(" ".join(node.xpath(VISIBLE_TEXT).getall()))
                 parsed = parse_vn_datetime(text) if text else None
                 if parsed:
+                    self.found("published_at", "date", query)
                     return parsed
         return None
 
@@ -203,14 +273,22 @@ class ArticleParser:
         for query in self.section_css:
             levels = page.texts(query)
             if levels:
+                self.found("section", "section", query)
                 return levels[-1]  # the deepest breadcrumb level
-        return page.meta("article:section") or _jsonld_breadcrumb(page)
+        section = page.meta("article:section") or _jsonld_breadcrumb(page)
+        if section:
+            self.fell_back("section", "page metadata")
+        return section
 
     def tags(self, page: Page) -> list[str]:
         found = [clean_text(t.lstrip("#")) for t in page.texts(self.tags_css)] if self.tags_css else []
-        if not found:
+        if found and self.tags_css:
+            self.found("tags", "tags", self.tags_css)
+        else:
             keywords = page.meta("article:tag", "news_keywords") or ""
             found = [clean_text(t) for t in keywords.split(",")]
+            if any(found):
+                self.fell_back("tags", "meta keywords")
         unique: list[str] = []
         for tag in found:
             if tag and tag not in unique:

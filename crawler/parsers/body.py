@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 
 import trafilatura
+from cssselect import HTMLTranslator
 from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.settings import use_config
@@ -61,6 +62,7 @@ _PLACEHOLDER = re.compile(r"\{[A-Za-z_]\w{0,30}\}")
 _BLOB = re.compile(
     r"(?<![\w+/=])(?=[A-Za-z0-9+/=]*\d)(?=[A-Za-z0-9+/=]*[a-z])(?=[A-Za-z0-9+/=]*[A-Z])[A-Za-z0-9+/]{32,}={0,2}(?![\w+/=])"
 )
+_TRANSLATOR = HTMLTranslator()
 _TEXT_TAGS = {"p", "head", "item", "cell", "quote", "code"}
 
 _CONFIG = use_config()
@@ -95,7 +97,12 @@ def scrub(paragraph: str) -> str:
 
 
 def extract_body(
-    container: etree._Element, base_url: str, byline_css_classes: tuple[str, ...] = (), *, scoped: bool = True
+    container: etree._Element,
+    base_url: str,
+    byline_css_classes: tuple[str, ...] = (),
+    *,
+    scoped: bool = True,
+    junk_css: tuple[str, ...] = (),
 ) -> Body:
     """Paragraphs (captions included, in place), images and the byline block of an article container.
 
@@ -103,6 +110,10 @@ def extract_body(
     blocks are read in order (trafilatura there drops <div> paragraphs that follow <p> ones, and short
     captions). A whole page (scoped=False) goes through trafilatura, which finds the main content."""
     root = copy.deepcopy(container)
+    for query in junk_css:  # a site's own junk boxes (registry selectors)
+        for el in root.xpath(_TRANSLATOR.css_to_xpath(query)):
+            if isinstance(el, etree._Element) and el is not root and el.getparent() is not None:
+                el.drop_tree()
     _drop_junk(root)
     body = Body()
     body.images = _collect_images(root, base_url)

@@ -47,6 +47,9 @@ class ArticleFields:
     family: str = "generic"
     fallback: bool = False  # whole-page trafilatura ran because the family's selectors found nothing
     encoding_repair: str | None = None  # legacy font encoding converted to Unicode ("TCVN3", "VNI")
+    # field -> what produced it: "site <css>" (the registry's override), "family <css>" or
+    # "fallback <how>" (page metadata, whole page, heuristics); "template" names an earlier template
+    field_sources: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -41,6 +41,7 @@ class GenericParser(ArticleParser):
         text = trafilatura.extract(
             page.html, url=page.url, include_comments=False, include_tables=True, with_metadata=False
         )
+        self.fell_back("text", "whole page")
         lines = [clean_text(line) for line in (text or "").splitlines()]
         paragraphs = [p for p in lines if p and not is_boilerplate(p)]
         if paragraphs:

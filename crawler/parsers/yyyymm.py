@@ -50,4 +50,7 @@ class YyyymmParser(ArticleParser):
         if found is not None:
             return found, source
         month = month_from_url(page.url)
-        return (month, "url") if month else (None, None)
+        if month is None:
+            return None, None
+        self.fell_back("published_at", "the URL's month")
+        return month, "url"

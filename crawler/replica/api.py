@@ -186,6 +186,19 @@ class ReplicaServer:
                 now = now.replace(second=0)
             art.modified = max(now, art.modified + timedelta(minutes=1))
 
+    def redesign(self, site_id: str, at: datetime | None) -> None:
+        """Serve the site in two template versions: articles published from ``at`` on with version 2,
+        older ones (its archive) with version 1, as after a site's redesign; None undoes it."""
+        runtime = self._runtime(site_id)
+        with runtime.lock:
+            runtime.model.redesigned_at = at
+
+    def set_crawl_delay(self, site_id: str, seconds: float | None) -> None:
+        """Announce a Crawl-delay in the site's robots.txt (None: no such line, the default)."""
+        runtime = self._runtime(site_id)
+        with runtime.lock:
+            runtime.model.crawl_delay = seconds
+
     def set_template_version(self, site_id: str, version: int) -> None:
         """Version 2 renames the article body container class (breaks the family's body selector)."""
         if version not in (1, 2):

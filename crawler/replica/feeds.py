@@ -10,12 +10,13 @@ from xml.sax.saxutils import escape
 from crawler.replica.sitegen import Article, SiteModel, iso
 
 
-def robots_txt(base: str) -> str:
+def robots_txt(base: str, crawl_delay: float | None = None) -> str:
+    delay = f"Crawl-delay: {crawl_delay:g}\n" if crawl_delay is not None else ""
     return (
         "User-agent: *\n"
         "Disallow: /private/\n"
         "Disallow: /binh-luan/\n"
-        "Allow: /\n"
+        f"Allow: /\n{delay}"
         "\n"
         f"Sitemap: {base}/sitemap.xml\n"
     )

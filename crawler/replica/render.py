@@ -86,9 +86,12 @@ class BaseRenderer:
             fragment,
         )
 
-    @property
-    def body_class(self) -> str:
-        return BODY_CLASSES[(self.model.family, self.model.template_version)]
+    def body_class(self, art: Article) -> str:
+        """The body container's class: the site's template version, or the era's after a redesign."""
+        version = self.model.template_version
+        if self.model.redesigned_at is not None:
+            version = 2 if art.published >= self.model.redesigned_at else 1
+        return BODY_CLASSES[(self.model.family, version)]
 
     @property
     def updated(self) -> str:

@@ -150,7 +150,7 @@ class AidRenderer(BaseRenderer):
             sub_url=self.url(self.sub_path(art.section, sub_slug)),
             sub_name=esc(sub_name),
             pub_display=art.published.strftime("%d/%m/%Y - %H:%M"),
-            body_class=self.body_class,
+            body_class=self.body_class(art),
             body_html=body_html,
             tags_html=tags_html,
             related=related,

@@ -217,7 +217,7 @@ class PostRenderer(BaseRenderer):
             pub_display=display(art.published),
             share=self.share(url),
             sapo_html=art.sapo_html,
-            body_class=self.body_class,
+            body_class=self.body_class(art),
             body_html=body,
             tags_html=tags_html,
             same_section="\n".join(self.story(a) for a in same),

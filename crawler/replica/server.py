@@ -84,7 +84,7 @@ class SiteRuntime:
         query = parse_qs(parts.query)
         model, r = self.model, self.renderer
         if path == "/robots.txt":
-            return _text(feeds.robots_txt(self.base), "text/plain; charset=utf-8")
+            return _text(feeds.robots_txt(self.base, model.crawl_delay), "text/plain; charset=utf-8")
         if path == "/sitemap.xml":
             return _text(
                 feeds.sitemap_index(model, self.base),

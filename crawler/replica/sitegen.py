@@ -150,6 +150,8 @@ class SiteModel:
     feed_size: int = 10  # items in each RSS feed (the newest)
     undated: bool = False  # article pages show no date at all (meta, JSON-LD, visible)
     news_sitemap: bool = False  # monthly sitemaps carry news:publication_date
+    redesigned_at: datetime | None = None  # articles from then on use template 2, older ones template 1
+    crawl_delay: float | None = None  # a Crawl-delay line in robots.txt
 
     def __post_init__(self) -> None:
         self.by_id = {a.id: a for a in [*self.articles, self.private]}
