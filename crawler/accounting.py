@@ -29,6 +29,7 @@ from scrapy.exceptions import (
     DownloadCancelledError,
     DownloadConnectionRefusedError,
     DownloadTimeoutError,
+    IgnoreRequest,
     ResponseDataLossError,
 )
 from twisted.internet import error as tx_error
@@ -84,6 +85,12 @@ def failure_reason(exc: BaseException | None) -> str:
     if isinstance(exc, (tx_error.ConnectionLost, tx_error.ConnectionDone)) or "connection" in message:
         return "connection_lost"
     return reason_key(type(exc).__name__) if exc is not None else "unknown"
+
+
+def over_size_limit(exc: BaseException | None) -> bool:
+    """Whether Scrapy ignored a response for decompressing past DOWNLOAD_MAXSIZE (a compression bomb).
+    Its HttpCompressionMiddleware says so only in the IgnoreRequest's message."""
+    return isinstance(exc, IgnoreRequest) and "exceeded DOWNLOAD_MAXSIZE" in str(exc)
 
 
 class CountFn(Protocol):

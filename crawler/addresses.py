@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from collections.abc import Iterable
 
 from twisted.internet.error import DNSLookupError
@@ -50,3 +51,24 @@ def is_ip_literal(host: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def host_refusal(host: str, allowed: frozenset[str]) -> str | None:
+    """Why a blocking client (canary, `sites add`) must not connect to this host, or None: every address
+    it resolves to is public, or the host is allowed by name. The crawl checks inside its resolver
+    instead (`crawler.resolver`); a client that resolves again when it connects could in principle be
+    answered differently (DNS rebinding), which a live check of a known site accepts."""
+    name = host.strip("[]").lower()
+    if name in allowed:
+        return None
+    if is_ip_literal(name):
+        refusal = address_refusal(name)
+    else:
+        try:
+            infos = socket.getaddrinfo(name, None, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError):
+            return None  # the connection will fail and say why
+        refusal = next((r for info in infos if (r := address_refusal(str(info[4][0]))) is not None), None)
+    if refusal is None:
+        return None
+    return f"{name} is a {refusal}, not allowed by PROVNEWS_ALLOW_PRIVATE_HOSTS"

@@ -208,7 +208,13 @@ class CrawlState:
     def save_walk(self, site_id: str, listing: str, next_page: int, complete: bool) -> None:
         """Record a listing walk's progress (after its page's URLs were recorded) or its end."""
         assert self.storage is not None
-        self.storage.save_listing_walk(site_id, listing, next_page, complete)
+        try:
+            self.storage.save_listing_walk(site_id, listing, next_page, complete)
+        except Exception as exc:
+            if not is_disk_full(exc):
+                raise
+            self.disk_full = exc  # the spider stops the crawl; the walk goes on from here next time
+            return
         if complete:
             self.count("discovery/listing_walks_completed")
 

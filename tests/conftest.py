@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from pipelines.storage import Storage
+from tests.helpers import LOOPBACK_HOSTS
 from tests.paths import REQUIRE_SERVICES, missing
 from tests.pgserver import INSTALL_HINT, PgUnavailable, find_bindir, start_server
 
@@ -105,3 +106,18 @@ def make_article() -> Callable[..., dict[str, Any]]:
         return row
 
     return make
+
+
+@pytest.fixture(scope="module")
+def loopback_clients() -> Iterator[None]:
+    """The canary's and `sites add`'s HTTP client refuses loopback unless allowed by name, like the
+    crawl: modules whose in-process commands talk to test servers on 127.0.0.1 allow it."""
+    saved = os.environ.get("PROVNEWS_ALLOW_PRIVATE_HOSTS")
+    os.environ["PROVNEWS_ALLOW_PRIVATE_HOSTS"] = LOOPBACK_HOSTS
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["PROVNEWS_ALLOW_PRIVATE_HOSTS"]
+        else:
+            os.environ["PROVNEWS_ALLOW_PRIVATE_HOSTS"] = saved

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,11 @@ def run(
     args: list[str], *, env: dict[str, str] | None = None, timeout: int = 240
 ) -> subprocess.CompletedProcess[str]:
     """Run a console script of this venv from the repository root; output captured as text. Crawls may
-    reach loopback (LOOPBACK_ENV) unless `env` says otherwise."""
+    reach loopback (LOOPBACK_ENV) unless `env` says otherwise. A `provnews crawl` that recorded a run
+    has its accounts checked (`assert_run_balances`), whatever the test goes on to assert."""
     full_env = {**os.environ, **LOOPBACK_ENV, **(env or {})}
-    return subprocess.run(
+    started = datetime.now(UTC).replace(microsecond=0)
+    result = subprocess.run(
         [str(BIN / args[0]), *args[1:]],
         cwd=REPO,
         env=full_env,
@@ -57,6 +60,31 @@ def run(
         timeout=timeout,
         check=False,
     )
+    db = crawl_database(args)
+    if db is not None and result.returncode != 3:  # 3: not started, every site held by another crawl
+        run_id = recorded_run(db, started)
+        if run_id is not None:
+            assert_run_balances(db, run_id)
+    return result
+
+
+def crawl_database(args: list[str]) -> str | None:
+    """The database URL of a `provnews ... crawl` command line (given with --db), else None."""
+    if not args or Path(args[0]).name != "provnews" or "crawl" not in args or "--db" not in args:
+        return None
+    at = args.index("--db") + 1
+    return args[at] if at < len(args) else None
+
+
+def recorded_run(db: str, since: datetime) -> int | None:
+    """The id of the newest run started at or after `since`, if the database and such a run exist."""
+    if db.startswith("sqlite:///") and not Path(db.removeprefix("sqlite:///")).exists():
+        return None
+    with Storage.open(db) as storage:
+        newest = storage.runs(limit=1)
+    if not newest or datetime.fromisoformat(newest[0]["started_at"]) < since:
+        return None
+    return int(newest[0]["id"])
 
 
 def assert_run_balances(db_url: str, run_id: int | None = None) -> dict[str, Any]:

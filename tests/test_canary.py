@@ -21,6 +21,8 @@ from crawler.cli import cli
 from crawler.registry import load_sites
 from crawler.replica import ReplicaServer
 
+pytestmark = pytest.mark.usefixtures("loopback_clients")  # the test servers are on 127.0.0.1
+
 UA = "provnews-test/1.0"
 
 

@@ -19,6 +19,8 @@ from crawler.cli import cli
 from crawler.evaluate import find_cases
 from crawler.replica import ReplicaServer
 
+pytestmark = pytest.mark.usefixtures("loopback_clients")  # the test servers are on 127.0.0.1
+
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ReplicaServer, Path, Path]]:

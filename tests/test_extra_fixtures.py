@@ -14,6 +14,8 @@ from crawler.extraction import extract_page
 from crawler.families import family_for_url, site_for_url
 from crawler.registry import load_sites
 
+pytestmark = pytest.mark.usefixtures("loopback_clients")  # the test servers are on 127.0.0.1
+
 ENV = "PROVNEWS_EXTRA_FIXTURES"
 
 

@@ -3,6 +3,7 @@ reach (private, loopback, link-local, metadata), refused at the resolution check
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +14,7 @@ from scrapy.resolver import dnscache
 from twisted.internet.defer import Deferred
 
 from crawler.addresses import AddressRefused, address_refusal, allowed_private_hosts
+from crawler.canary.client import Client
 from crawler.registry import load_sites
 from crawler.replica import ReplicaServer
 from crawler.resolver import GuardedResolver
@@ -20,7 +22,7 @@ from pipelines.storage import Storage
 from tests.fault_proxy import Fault, FaultProxy
 from tests.helpers import run
 from tests.hostile_pages import hostile_article, unsafe_in
-from tests.test_politeness import crawl, paths, registry, states, stored_paths
+from tests.test_politeness import crawl, paths, proxied, registry, states, stored_paths
 
 SITE = "baogialai"
 
@@ -262,3 +264,53 @@ def test_a_page_that_never_finishes_times_out_and_the_crawl_goes_on(
     assert stored_paths(db) == set(rest)
     status, attempts, reason = states(db)[slow]
     assert (status, attempts) == ("failed", 1) and "TimeoutError" in (reason or ""), reason
+
+
+def test_a_compression_bomb_is_cut_at_the_size_limit_and_dropped(
+    replica: ReplicaServer, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """64 MiB of zeros in 64 kB of gzip: decompression stops at DOWNLOAD_MAXSIZE (lowered to 1 MiB
+    here), the page is a final `page_too_large`, the other articles are stored."""
+    bomb_path, *rest = paths(replica)
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024))
+    headers = {"Content-Type": "text/html", "Content-Encoding": "gzip"}
+    proxy.add(Fault("^" + re.escape(bomb_path) + "$", 200, headers=headers, body=bomb))
+    db = f"sqlite:///{tmp_path / 'bomb.sqlite3'}"
+    code, _out, err = crawl(db, registry(replica, proxy, tmp_path), f"DOWNLOAD_MAXSIZE={1024 * 1024}")
+    assert code == 0, err[-3000:]
+    assert "Traceback" not in err
+    assert stored_paths(db) == set(rest)
+    account = last_run_stats(db)["sites"][SITE]  # type: ignore[index]
+    assert account["dropped"].get("page_too_large") == 1, account
+    assert states(db)[bomb_path][0] == "not_article"
+
+
+def test_a_tls_failure_is_counted_and_fails_the_site_in_one_line(
+    replica: ReplicaServer, tmp_path: Path
+) -> None:
+    """An https site whose server does not speak TLS (the plain replica): every request fails the
+    handshake; the site fails as unreachable (TLS), one line, no traceback, the accounts balance."""
+    sites_file = tmp_path / "sites.toml"
+    sites_file.write_text(replica.sites_toml().replace("http://", "https://"), encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'tls.sqlite3'}"
+    code, _out, err = crawl(db, sites_file)
+    assert code == 1, err[-3000:]
+    assert "Traceback" not in err
+    assert re.search(rf"{SITE}: failed: unreachable: TLS", err, re.I), err[-3000:]
+    assert last_run_stats(db)["articles_new"] == 0
+
+
+def test_the_canary_client_refuses_what_the_crawl_refuses(proxy: FaultProxy) -> None:
+    """`canary` and `sites add` fetch with their own client: no loopback unless named, and no redirect
+    to a host that is not allowed (the metadata address is refused before any connection)."""
+    page = proxied(proxy, "/robots.txt")
+    refused = Client("test", timeout=5, allowed_hosts="").get(page)
+    assert refused.status is None and "loopback address 127.0.0.1" in (refused.error or "")
+    assert proxy.log == []  # nothing connected
+    assert Client("test", timeout=5, allowed_hosts="127.0.0.1").get(page).ok
+    targets = ("http://169.254.169.254/latest/meta-data/", f"http://localhost:{urlsplit(page).port}/")
+    for n, target in enumerate(targets):
+        redirect(proxy, f"/moved-{n}", target)
+        moved = Client("test", timeout=5, allowed_hosts="127.0.0.1").get(proxied(proxy, f"/moved-{n}"))
+        assert moved.status is None and f"redirect to {target} refused" in (moved.error or ""), moved
+    assert [hit.path for hit in proxy.log] == ["/robots.txt", "/moved-0", "/moved-1"]

@@ -18,6 +18,8 @@ from crawler.replica import ReplicaServer
 from pipelines.storage import Storage
 from tests.helpers import run
 
+pytestmark = pytest.mark.usefixtures("loopback_clients")  # the test servers are on 127.0.0.1
+
 SITES = {"baogialai": ("post", "GLO"), "baocantho": ("a-id", "CTO"), "baolaocai": ("post", None)}
 
 

@@ -3,15 +3,18 @@ robots.txt of a host read as RFC 9309 says."""
 
 from __future__ import annotations
 
+import os
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from protego import Protego
 from scrapy.utils.gz import gunzip
 
+from crawler.addresses import allowed_private_hosts, host_refusal
 from crawler.canary.report import SourceCheck
 
 MAX_BYTES = 16 * 1024 * 1024
@@ -35,22 +38,51 @@ class Fetched:
         return self.error or f"HTTP {self.status}"
 
 
-class Client:
-    """A blocking HTTP GET client keeping `delay` seconds between requests (one site, one client)."""
+class AddressRefusedError(urllib.error.URLError):
+    """The URL's host (or a redirect's) is on an address the crawl must not reach."""
 
-    def __init__(self, user_agent: str, timeout: float = 20.0, delay: float = 0.0) -> None:
+
+class _GuardedRedirects(urllib.request.HTTPRedirectHandler):
+    """Redirects are followed only to hosts on public addresses (or allowed by name), as in a crawl."""
+
+    def __init__(self, allowed: frozenset[str]) -> None:
+        self.allowed = allowed
+
+    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any, newurl: str) -> Any:
+        refusal = host_refusal(urlsplit(newurl).hostname or "", self.allowed)
+        if refusal is not None:
+            raise AddressRefusedError(f"redirect to {newurl} refused: {refusal}")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+class Client:
+    """A blocking HTTP GET client keeping `delay` seconds between requests (one site, one client).
+    Like the crawl, it connects to no private, loopback, link-local or reserved address, first or after
+    a redirect, unless the host is named in `allowed_hosts` (default: $PROVNEWS_ALLOW_PRIVATE_HOSTS)."""
+
+    def __init__(
+        self, user_agent: str, timeout: float = 20.0, delay: float = 0.0, allowed_hosts: str | None = None
+    ) -> None:
         self.user_agent = user_agent
         self.timeout = timeout
         self.delay = delay
         self._last = 0.0
+        allowed = (
+            allowed_hosts if allowed_hosts is not None else os.environ.get("PROVNEWS_ALLOW_PRIVATE_HOSTS")
+        )
+        self.allowed = allowed_private_hosts(allowed)
+        self._opener = urllib.request.build_opener(_GuardedRedirects(self.allowed))
 
     def get(self, url: str) -> Fetched:
         wait = self._last + self.delay - time.monotonic()
         if wait > 0:
             time.sleep(wait)
         try:
+            refusal = host_refusal(urlsplit(url).hostname or "", self.allowed)
+            if refusal is not None:
+                raise AddressRefusedError(refusal)
             request = urllib.request.Request(url, headers={"User-Agent": self.user_agent, "Accept": "*/*"})
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with self._opener.open(request, timeout=self.timeout) as response:
                 return self._read(url, response, response.status)
         except urllib.error.HTTPError as exc:  # a status the server chose: keep it (and its body)
             try:

@@ -40,6 +40,7 @@ from crawler.accounting import (
     PENDING,
     Ledger,
     failure_reason,
+    over_size_limit,
     pending_reason,
     reason_key,
 )
@@ -361,6 +362,9 @@ class NewsSpider(Spider):
             ends = ends or (bool(dated) and all(older_than(link, self.since) for link in dated))
         else:
             self.crawl_state.save_walk(site.id, read.listing, page + 1, complete=ends)
+            if self.crawl_state.disk_full is not None:
+                self._stop_if_disk_full()
+                return
         if not ends:
             yield self._listing(site, read, page + 1)
 
@@ -540,6 +544,7 @@ class NewsSpider(Spider):
                 if isinstance(read, ListingRead) and read.mode == WALK and site_id and page > 1:
                     # past the last page: the walk is complete
                     self.crawl_state.save_walk(site_id, read.listing, page, complete=True)
+                    self._stop_if_disk_full()
             else:
                 self._source_failed(site_id, f"http_{status}")
         elif request.meta.get("provnews_retry_later"):
@@ -569,10 +574,15 @@ class NewsSpider(Spider):
                 self.crawler.stats.set_value(f"provnews/site/{site_id}/robots_why", why)
         elif robots == "disallowed":
             reason = "robots_denied"
+        elif over_size_limit(failure.value):
+            reason = "page_too_large"
         else:  # another component refused it, saying why first ("redirect_off_site: ...")
             reason = reason_key(message.split(":", 1)[0]) if ":" in message else reason_key(message)
         if not article:
             self._source_failed(site_id, reason)
+        elif reason == "page_too_large":  # it decompressed past DOWNLOAD_MAXSIZE: it will not shrink; final
+            self.crawl_state.mark(url, site_id, "not_article", f"page_too_large: {message}"[:500])
+            self._settle(site_id, url, DROPPED, reason)
         elif robots == "disallowed":
             self.crawl_state.mark(url, site_id, "robots_denied", "robots.txt disallows it")
             self._settle(site_id, url, DROPPED, reason)
