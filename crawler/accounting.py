@@ -24,16 +24,6 @@ import re
 from collections import Counter
 from typing import Any, Protocol
 
-from scrapy.exceptions import (
-    CannotResolveHostError,
-    DownloadCancelledError,
-    DownloadConnectionRefusedError,
-    DownloadTimeoutError,
-    IgnoreRequest,
-    ResponseDataLossError,
-)
-from twisted.internet import error as tx_error
-
 STORED, DROPPED, FAILED, PENDING = "stored", "dropped", "failed", "pending"
 CLASSES = (STORED, DROPPED, FAILED, PENDING)
 
@@ -69,6 +59,16 @@ def reason_text(reason: str) -> str:
 
 def failure_reason(exc: BaseException | None) -> str:
     """The reason key of a failed download: dns, connection_refused, timeout, tls, ... or the type."""
+    # Scrapy and Twisted are imported here: `provnews runs` reads the accounts without loading them.
+    from scrapy.exceptions import (
+        CannotResolveHostError,
+        DownloadCancelledError,
+        DownloadConnectionRefusedError,
+        DownloadTimeoutError,
+        ResponseDataLossError,
+    )
+    from twisted.internet import error as tx_error
+
     if isinstance(exc, (CannotResolveHostError, tx_error.DNSLookupError)):
         return "dns"
     if isinstance(exc, (DownloadConnectionRefusedError, tx_error.ConnectionRefusedError)):
@@ -90,6 +90,8 @@ def failure_reason(exc: BaseException | None) -> str:
 def over_size_limit(exc: BaseException | None) -> bool:
     """Whether Scrapy ignored a response for decompressing past DOWNLOAD_MAXSIZE (a compression bomb).
     Its HttpCompressionMiddleware says so only in the IgnoreRequest's message."""
+    from scrapy.exceptions import IgnoreRequest
+
     return isinstance(exc, IgnoreRequest) and "exceeded DOWNLOAD_MAXSIZE" in str(exc)
 
 
