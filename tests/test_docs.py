@@ -48,7 +48,30 @@ def test_registry_key_is_documented(key: str) -> None:
     assert re.search(rf"^\s*{key} = ", README, re.M), f"registry key {key} is not in 'Adding a site'"
 
 
-def test_settings_found() -> None:
+def command_row(command: str) -> str:
+    """The README's Commands table row of `provnews COMMAND`."""
+    return next(line for line in README.splitlines() if line.startswith(f"| `provnews {command} "))
+
+
+@pytest.mark.parametrize(
+    "command", sorted(name for name, c in cli.commands.items() if any(p.name == "shard" for p in c.params))
+)
+def test_shard_option_is_documented(command: str) -> None:
+    assert "[--shard I/N]" in command_row(command), command
+
+
+def test_shard_commands_found() -> None:
+    shard_commands = {name for name, c in cli.commands.items() if any(p.name == "shard" for p in c.params)}
+    assert shard_commands == {"export", "import", "reextract"}
+
+
+def test_schedule_options_are_documented() -> None:
+    row = command_row("schedule")
+    for param in cli.commands["schedule"].params:
+        for option in getattr(param, "opts", []):
+            if option.startswith("-") and option != "--set":  # -s/--set: shown as -s
+                assert option in row, option
+
     assert "PROVNEWS_DB_URL" in project_settings()
     assert "provnews db upgrade" in command_paths(cli)
     assert len(command_paths(cli)) >= 20  # every command of the lazily loaded group is walked
