@@ -46,9 +46,14 @@ class ScrapydNode:
     sent as a header and never shown (`str(node)` is the URL without it)."""
 
     def __init__(self, url: str, timeout: float = 10) -> None:
-        parts = urllib.parse.urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urllib.parse.urlsplit(url)
+            parts.port  # noqa: B018  (raises ValueError for a port that is not a number below 65536)
+        except ValueError:
+            parts = urllib.parse.urlsplit("")
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
             raise ValueError(f"not a Scrapyd URL (http://host:port/): {url!r}")
+        self.host = parts.hostname
         netloc = parts.netloc.rpartition("@")[2]
         self.base = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path.rstrip("/") + "/", "", ""))
         self.timeout = timeout

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the CLI imports this module before it needs SQLAlchemy
     from sqlalchemy import ColumnElement
 
-_FORM = re.compile(r"\s*(\d+)\s*/\s*(\d+)\s*")
+_FORM = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*")
 
 
 class ShardError(ValueError):

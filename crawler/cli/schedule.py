@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import uuid
 
@@ -16,10 +17,7 @@ from crawler.spiders.news import select_sites
 def split_nodes_and_sites(nodes: tuple[str, ...], words: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """`--scrapyd URL [URL …] [SITE …]`: the words after the option that are URLs are further nodes
     (a site id never holds ':'), the others sites."""
-    urls = [word for word in words if "://" in word]
-    if urls and not nodes:
-        raise click.UsageError(f"{urls[0]} looks like a node: node URLs follow --scrapyd")
-    return [*nodes, *urls], [word for word in words if "://" not in word]
+    return [*nodes, *(w for w in words if "://" in w)], [w for w in words if "://" not in w]
 
 
 @click.command()
@@ -82,7 +80,8 @@ def schedule(
     if not chosen:
         raise click.ClickException("no sites to schedule (the registry has no active site)")
     job_settings = _job_settings(ctx, sites_file, settings)
-    arguments = parse_settings(spider_args)
+    arguments = parse_settings(spider_args, "-a")
+    _note_database(job_settings.get("PROVNEWS_DB_URL"), nodes)
     jobs = plan_jobs([site.id for site in chosen], nodes, jobs_per_node)
     if dry_run:
         for job in jobs:
@@ -113,6 +112,29 @@ def _job_settings(ctx: click.Context, sites_file: str | None, pairs: tuple[str, 
         out["PROVNEWS_SITES_FILE"] = sites_file
     out.update(parse_settings(pairs))
     return out
+
+
+def _note_database(db_url: str | None, nodes: list[ScrapydNode]) -> None:
+    """A note on stderr when the jobs cannot all write to one database."""
+    if not db_url:
+        click.echo(
+            "provnews schedule: note: no --db or PROVNEWS_DB_URL: each job writes to its node's own "
+            "database setting",
+            err=True,
+        )
+    elif db_url.startswith("sqlite") and any(not _local(node.host) for node in nodes):
+        click.echo(
+            "provnews schedule: note: a SQLite file is shared only by the nodes of one machine; "
+            "jobs on several machines need PostgreSQL",
+            err=True,
+        )
+
+
+def _local(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _send(job: Job, project: str, arguments: dict[str, str], settings: dict[str, str]) -> None:
