@@ -91,6 +91,7 @@ def test_schedule_spreads_the_sites_over_two_nodes(egg: Path, tmp_path: Path, pg
         sites_file = tmp_path / "sites.toml"
         sites_file.write_text(replica.sites_toml(), encoding="utf-8")
         args = ["--db", pg_database, "schedule", "--sites-file", str(sites_file), "--jobs-per-node", "2"]
+        args += ["-s", f"PROVNEWS_ALLOW_PRIVATE_HOSTS={replica.host}"]
         planned = schedule(*args, "--scrapyd", node_a, node_b, "--dry-run")
         assert planned.returncode == 0, planned.stderr
         assert planned.stdout.splitlines() == [
@@ -153,9 +154,9 @@ def test_schedule_names_the_jobs_sent_when_a_node_refuses_one(
         with ReplicaServer(sites=["baocantho", "baogialai"], articles_per_site=2, seed=3) as replica:
             sites_file = tmp_path / "sites.toml"
             sites_file.write_text(replica.sites_toml(), encoding="utf-8")
-            result = schedule(
-                "--db", db, "schedule", "--sites-file", str(sites_file), "--scrapyd", scrapyd, empty
-            )
+            allow = f"PROVNEWS_ALLOW_PRIVATE_HOSTS={replica.host}"
+            args = ["--sites-file", str(sites_file), "-s", allow, "--scrapyd", scrapyd, empty]
+            result = schedule("--db", db, "schedule", *args)
             assert result.returncode == 1, result.stderr
             (line,) = result.stdout.splitlines()
             match = JOB_LINE.fullmatch(line)

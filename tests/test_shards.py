@@ -22,6 +22,7 @@ from pipelines.shard import Shard, ShardError
 from pipelines.storage import Storage
 from tests.helpers import BIN
 from tests.paths import REPO
+from tests.test_import import REGISTRY as IMPORT_REGISTRY
 from tests.test_reextract import stale_row
 
 MakeArticle = Callable[..., dict[str, Any]]
@@ -119,7 +120,7 @@ def test_import_shards_cover_every_article_once(
     lines.append(lines[4])  # article 5 again: the same shard takes both lines
     dump = tmp_path / "dump.jsonl"
     dump.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    outputs = run_shards(db_url, "import", str(dump), "--batch", "7")
+    outputs = run_shards(db_url, "import", str(dump), "--batch", "7", "--sites-file", str(IMPORT_REGISTRY))
     bad_shard = 11 % N  # the line number of the bad line decides
     with Storage.open(db_url) as storage:
         stored = [a["canonical_url"] for a in storage.iter_articles()]

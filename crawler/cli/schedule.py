@@ -8,10 +8,9 @@ import uuid
 
 import click
 
+from crawler.cli.common import check_site_ids, db_option, echo, load_registry
 from crawler.cli.crawl import parse_settings
-from crawler.registry import RegistryError, load_sites
 from crawler.scrapyd_nodes import Job, NodeError, ScrapydNode, plan_jobs
-from crawler.spiders.news import select_sites
 
 
 def split_nodes_and_sites(nodes: tuple[str, ...], words: tuple[str, ...]) -> tuple[list[str], list[str]]:
@@ -47,6 +46,7 @@ def split_nodes_and_sites(nodes: tuple[str, ...], words: tuple[str, ...]) -> tup
     "--timeout", type=click.FloatRange(min=0.1), default=10, show_default=True, help="Seconds per call."
 )
 @click.option("--dry-run", is_flag=True, help="Print the jobs and their sites; send nothing.")
+@db_option
 @click.pass_context
 def schedule(
     ctx: click.Context,
@@ -73,19 +73,19 @@ def schedule(
         nodes = list({node.base: node for node in (ScrapydNode(url, timeout) for url in urls)}.values())
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--scrapyd") from exc
-    try:
-        chosen = select_sites(load_sites(sites_file), ",".join(site_words) or None)
-    except RegistryError as exc:
-        raise click.ClickException(str(exc)) from exc
+    registry = load_registry(sites_file)
+    check_site_ids(site_words, registry)
+    named = [part.strip() for word in site_words for part in word.split(",") if part.strip()]
+    chosen = list(dict.fromkeys(named)) or [s.id for s in registry if s.status == "active"]
     if not chosen:
         raise click.ClickException("no sites to schedule (the registry has no active site)")
     job_settings = _job_settings(ctx, sites_file, settings)
     arguments = parse_settings(spider_args, "-a")
     _note_database(job_settings.get("PROVNEWS_DB_URL"), nodes)
-    jobs = plan_jobs([site.id for site in chosen], nodes, jobs_per_node)
+    jobs = plan_jobs(chosen, nodes, jobs_per_node)
     if dry_run:
         for job in jobs:
-            click.echo(f"{job.node}  (not sent)  {','.join(job.sites)}")
+            echo(f"{job.node}  (not sent)  {','.join(job.sites)}")
         return
     unreachable = []
     for node in nodes:
@@ -95,7 +95,7 @@ def schedule(
             unreachable.append(f"{node}: {exc}")
     if unreachable:
         for line in unreachable:
-            click.echo(f"provnews schedule: {line}", err=True)
+            echo(f"provnews schedule: {line}", err=True)
         raise click.ClickException("nothing sent: every node must answer (drop the node, or start it)")
     for job in jobs:
         _send(job, project, arguments, job_settings)
@@ -117,13 +117,13 @@ def _job_settings(ctx: click.Context, sites_file: str | None, pairs: tuple[str, 
 def _note_database(db_url: str | None, nodes: list[ScrapydNode]) -> None:
     """A note on stderr when the jobs cannot all write to one database."""
     if not db_url:
-        click.echo(
+        echo(
             "provnews schedule: note: no --db or PROVNEWS_DB_URL: each job writes to its node's own "
             "database setting",
             err=True,
         )
     elif db_url.startswith("sqlite") and any(not _local(node.host) for node in nodes):
-        click.echo(
+        echo(
             "provnews schedule: note: a SQLite file is shared only by the nodes of one machine; "
             "jobs on several machines need PostgreSQL",
             err=True,
@@ -149,19 +149,19 @@ def _send(job: Job, project: str, arguments: dict[str, str], settings: dict[str,
     except NodeError as exc:
         job.error = str(exc)
     else:
-        click.echo(f"{job.node}  job {job.job_id}  {sites}")
+        echo(f"{job.node}  job {job.job_id}  {sites}")
 
 
 def _report(ctx: click.Context, jobs: list[Job]) -> None:
     failed = [job for job in jobs if job.error]
     for job in failed:
-        click.echo(
+        echo(
             f"provnews schedule: {job.node}: job not sent: {job.error} (sites {','.join(job.sites)})",
             err=True,
         )
     if failed:
         left = ",".join(site for job in failed for site in job.sites)
-        click.echo(
+        echo(
             f"provnews schedule: {len(jobs) - len(failed)} of {len(jobs)} job(s) sent; not scheduled: {left}",
             err=True,
         )
