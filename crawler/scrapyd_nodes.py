@@ -87,7 +87,8 @@ class ScrapydNode:
             raise NodeError(f"not a Scrapyd answer from {endpoint}: {text[:80]!r}") from exc
         if not isinstance(reply, dict) or reply.get("status") != "ok":
             message = reply.get("message", reply) if isinstance(reply, dict) else reply
-            raise NodeError(f"Scrapyd refused {endpoint}: {str(message).strip()}")
+            message = " ".join(str(message).split())  # one line, however the node formats it
+            raise NodeError(f"Scrapyd refused {endpoint}: {message[:300]}")
         return reply
 
     def check(self) -> None:

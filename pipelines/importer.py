@@ -46,7 +46,7 @@ class ImportReport:
     examples: list[str] = field(default_factory=list)  # the first few skipped lines, "file:line: reason"
     truncated: Counter[str] = field(default_factory=Counter)  # values cut to their bound, by field
     repaired: Counter[str] = field(default_factory=Counter)  # values without NUL or lone surrogates now
-    elsewhere: int = 0  # lines left to the other shards (`--shard`), not read further
+    elsewhere: int = 0  # lines left to the other shards (`--shard`): parsed for their key only
 
     def skip(self, where: str, reason: str, detail: str = "") -> None:
         self.skipped[reason] += 1
