@@ -24,6 +24,7 @@ from tests.helpers import BIN
 from tests.paths import REPO
 from tests.test_import import REGISTRY as IMPORT_REGISTRY
 from tests.test_reextract import stale_row
+from tests.test_storage_clusters import STORY, wire_copy
 
 MakeArticle = Callable[..., dict[str, Any]]
 N = 3
@@ -40,19 +41,22 @@ def assert_partition(parts: list[set[Any]], everything: set[Any]) -> None:
     assert all(parts), "a shard got nothing: the test data is too small to show a split"
 
 
+@pytest.mark.parametrize("dedup", [False, True])
 def test_export_shards_cover_every_article_once(
-    storage: Storage, db_url: str, make_article: MakeArticle, tmp_path: Path
+    storage: Storage, db_url: str, make_article: MakeArticle, tmp_path: Path, dedup: bool
 ) -> None:
-    storage.upsert_articles(
-        [make_article(n, text=f"Bài {n} có nội dung riêng số {n}.") for n in range(1, 31)]
-    )
-    everything = {a["canonical_url"] for a in storage.iter_articles()}
+    rows = [make_article(n, text=f"Bài {n} có nội dung riêng số {n}.") for n in range(1, 31)]
+    # Ten wire copies of one story: one near-duplicate cluster, one article of it kept by --dedup.
+    rows += [make_article(n, text=wire_copy(STORY) + f" Bản {n}.") for n in range(31, 41)]
+    storage.upsert_articles(rows)
+    flags = ["--dedup"] if dedup else []
+    everything = {a["canonical_url"] for a in storage.iter_articles(dedup=dedup)}
+    assert len(everything) == (31 if dedup else 40)
     parts = []
     for index in range(N):
         out = tmp_path / f"part-{index}.jsonl"
-        result = provnews(
-            "--db", db_url, "export", "--format", "jsonl", "--out", str(out), "--shard", f"{index}/{N}"
-        )
+        shard = ["--shard", f"{index}/{N}"]
+        result = provnews("--db", db_url, "export", "--format", "jsonl", "--out", str(out), *flags, *shard)
         assert result.exit_code == 0, result.output
         lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
         assert f"shard {index}/{N}: exported {len(lines)} article(s)" in result.output
