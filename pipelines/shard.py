@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the CLI imports this module before it needs SQLAlchemy
     from sqlalchemy import ColumnElement
 
+MAX_SHARDS = 1_000_000  # far more processes than anyone runs; keeps `id % N` a small integer everywhere
 _FORM = re.compile(r"\s*([0-9]+)\s*/\s*([0-9]+)\s*")
 
 
@@ -39,8 +40,8 @@ class Shard:
         if not match:
             raise ShardError(f"expected I/N (shard I of N, counted from 0, e.g. 0/3), got {text!r}")
         index, count = int(match[1]), int(match[2])
-        if count < 1:
-            raise ShardError(f"{text!r}: N, the number of shards, must be at least 1")
+        if not 1 <= count <= MAX_SHARDS:
+            raise ShardError(f"{text!r}: N, the number of shards, must be between 1 and {MAX_SHARDS:,}")
         if index >= count:
             raise ShardError(f"{text!r}: I must be between 0 and {count - 1} (shards are counted from 0)")
         return cls(index, count)

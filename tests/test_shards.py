@@ -169,7 +169,8 @@ def test_any_shard_text_is_taken_or_refused_clearly(text: str) -> None:
     [
         ("3/3", "I must be between 0 and 2"),
         ("-1/3", "expected I/N"),
-        ("0/0", "at least 1"),
+        ("0/0", "between 1 and 1,000,000"),
+        ("0/1000001", "between 1 and 1,000,000"),
         ("1", "expected I/N"),
         ("a/b", "expected I/N"),
     ],
