@@ -15,6 +15,7 @@ from crawler.registry import Site
 from pipelines.bounds import bound_fields
 from pipelines.normalize import normalize_article
 from pipelines.rows import article_values, to_utc
+from pipelines.shard import Shard
 from pipelines.sql import DateLike
 from pipelines.storage import Storage
 from pipelines.validate import problem
@@ -82,8 +83,10 @@ def reextract(
     min_text_chars: int = 150,
     batch: int = 100,
     sites: Mapping[str, Site] | None = None,
+    shard: Shard | None = None,
 ) -> ReextractReport:
-    """``sites``: registry entries by id, whose selector overrides and template versions apply."""
+    """``sites``: registry entries by id, whose selector overrides and template versions apply;
+    ``shard``: only the matching articles of that shard."""
     report = ReextractReport()
     families = storage.site_families()
     pending: list[dict[str, Any]] = []
@@ -94,7 +97,7 @@ def reextract(
             report.changed_ids += result.updated_ids
             pending.clear()
 
-    for article in storage.iter_articles(site, since, until, batch=batch, include_html=True):
+    for article in storage.iter_articles(site, since, until, batch=batch, include_html=True, shard=shard):
         report.examined += 1
         family = families.get(article["site_id"]) or article.get("family") or "generic"
         entry = (sites or {}).get(article["site_id"])

@@ -19,6 +19,7 @@ from pipelines.engine import make_engine, writer
 from pipelines.listing_walks import WalkState
 from pipelines.migrate import SchemaOutOfDate
 from pipelines.rows import public_dict
+from pipelines.shard import Shard
 from pipelines.sql import DateLike, article_filters
 from pipelines.upsert import SiteLike, UpsertResult, upsert_articles, upsert_sites
 from pipelines.urlstate import PendingUrl, UrlInfo, UrlMark
@@ -325,10 +326,12 @@ class Storage:
         author: str | None = None,
         dedup: bool = False,
         include_html: bool = False,
+        shard: Shard | None = None,
     ) -> Iterator[dict[str, Any]]:
         """All matching articles ordered by site, published_at (undated last), id, in constant memory:
         each batch is a short keyset query, so no cursor or transaction stays open between batches.
-        `dedup` keeps one article per near-duplicate cluster: the first (lowest id) that matches."""
+        `dedup` keeps one article per near-duplicate cluster: the first (lowest id) that matches.
+        `shard` keeps the articles of one shard (by id) of those."""
         dialect = self.engine.dialect.name
         options: dict[str, Any] = {
             "province": province,
@@ -342,6 +345,8 @@ class Storage:
             earlier = [other.cluster_id == Article.cluster_id, other.id < Article.id]
             earlier += article_filters(site, since, until, **options, table=other)
             terms.append(~exists(select(other.id).where(*earlier)))
+        if shard is not None:
+            terms.append(shard.id_term(Article.id))
         columns = _WITH_HTML if include_html else _COLUMNS
         base = select(*columns).where(*terms)
         after: ColumnElement[bool] = true()

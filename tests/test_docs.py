@@ -48,6 +48,37 @@ def test_registry_key_is_documented(key: str) -> None:
     assert re.search(rf"^\s*{key} = ", README, re.M), f"registry key {key} is not in 'Adding a site'"
 
 
+def command_row(command: str) -> str:
+    """The README's Commands table row of `provnews COMMAND`."""
+    return next(line for line in README.splitlines() if line.startswith(f"| `provnews {command} "))
+
+
+def top_commands() -> dict[str, click.Command]:
+    ctx = click.Context(cli)
+    commands = {name: cli.get_command(ctx, name) for name in cli.list_commands(ctx)}
+    return {name: command for name, command in commands.items() if command is not None}
+
+
+SHARD_COMMANDS = sorted(n for n, c in top_commands().items() if any(p.name == "shard" for p in c.params))
+
+
+@pytest.mark.parametrize("command", SHARD_COMMANDS)
+def test_shard_option_is_documented(command: str) -> None:
+    assert "[--shard I/N]" in command_row(command), command
+
+
+def test_shard_commands_found() -> None:
+    assert SHARD_COMMANDS == ["export", "import", "reextract"]
+
+
+def test_schedule_options_are_documented() -> None:
+    row = command_row("schedule")
+    for param in top_commands()["schedule"].params:
+        for option in getattr(param, "opts", []):
+            if option.startswith("-") and option not in ("--set", "--db"):  # -s/--set: shown as -s
+                assert option in row, option
+
+
 def test_settings_found() -> None:
     assert "PROVNEWS_DB_URL" in project_settings()
     assert "provnews db upgrade" in command_paths(cli)

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("evaluate:evaluate_command", "Score extraction on a folder of cases."),
     "runs": ("runs:runs", "The last crawl runs, or one in full."),
     "health": ("health:health", "Per-site health; exits 1 when a site needs attention."),
+    "schedule": ("schedule:schedule", "Send crawl jobs to Scrapyd nodes, the sites spread over them."),
 }
 
 

@@ -6,14 +6,15 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 if TYPE_CHECKING:
     from crawler.registry import Site
+    from pipelines.shard import Shard
     from pipelines.storage import Storage
 
 DEFAULT_DB_URL = "sqlite:///data/provnews.sqlite3"
@@ -41,6 +42,32 @@ db_option = click.option(
     callback=remember_db_url,
     expose_value=False,
 )
+
+
+class ShardParam(click.ParamType):
+    """`--shard I/N`, checked (0 <= I < N) with a clear message."""
+
+    name = "I/N"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Shard:
+        from pipelines.shard import Shard, ShardError
+
+        if isinstance(value, Shard):
+            return value
+        try:
+            return Shard.parse(str(value))
+        except ShardError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def shard_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """`--shard I/N` for a command that N processes may share; `what` says what the shards split."""
+    return click.option(
+        "--shard",
+        type=ShardParam(),
+        default=None,
+        help=f"Take shard I of N (0 <= I < N): N processes given 0/N … N-1/N split {what} without overlap.",
+    )
 
 
 def db_url(ctx: click.Context) -> str:

@@ -17,7 +17,7 @@ LOCKED_EXIT = 3  # every site asked for is locked by another run
 _BOOLEANS = ("0", "1", "true", "false", "True", "False")
 
 
-def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
+def parse_settings(pairs: tuple[str, ...], option: str = "-s") -> dict[str, str]:
     """NAME=VALUE pairs; a provnews setting's value must have the type of its default (checked here, so
     that a typo is a usage error before Scrapy starts, not a traceback in a pipeline)."""
     try:
@@ -29,7 +29,7 @@ def parse_settings(pairs: tuple[str, ...]) -> dict[str, str]:
         name, sep, value = pair.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint="'-s'")
+            raise click.BadParameter(f"expected NAME=VALUE, got {pair!r}", param_hint=f"'{option}'")
         if name.startswith("PROVNEWS_"):
             check_setting(name, value, getattr(defaults, name, None))
         out[name] = value

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from crawler.cli.common import db_option, echo, open_storage
+from crawler.cli.common import db_option, echo, open_storage, shard_option
 from crawler.cli.filters import check_period, filter_kwargs, filter_options
 from pipelines.exporters import FORMATS, STREAM_WRITERS, WRITERS, ExportError, write_csv
+
+if TYPE_CHECKING:
+    from pipelines.shard import Shard
 
 __all__ = ["export"]
 STDOUT = Path("-")
@@ -29,9 +32,12 @@ STDOUT = Path("-")
 @filter_options
 @click.option("--dedup", is_flag=True, help="Keep one article per near-duplicate cluster (the first stored).")
 @click.option("--excel", is_flag=True, help="CSV: start with a UTF-8 byte-order mark, which Excel needs.")
+@shard_option("the articles (by id) into N outputs")
 @db_option
 @click.pass_context
-def export(ctx: click.Context, fmt: str, out: Path, dedup: bool, excel: bool, **params: Any) -> None:
+def export(
+    ctx: click.Context, fmt: str, out: Path, dedup: bool, excel: bool, shard: Shard | None, **params: Any
+) -> None:
     """Export stored articles, streaming (constant memory), with the same filters as search.
 
     corpus: one UTF-8 .txt per article at <site>/<YYYY-MM>/<id>.txt holding ' date YYYY-MM ' and the text
@@ -46,7 +52,7 @@ def export(ctx: click.Context, fmt: str, out: Path, dedup: bool, excel: bool, **
     check_period(params.get("since"), params.get("until"))
     with open_storage(ctx) as storage:
         articles = storage.iter_articles(
-            **filter_kwargs(params, storage), dedup=dedup, include_html=fmt == "warc"
+            **filter_kwargs(params, storage), dedup=dedup, include_html=fmt == "warc", shard=shard
         )
         try:
             if to_stdout:
@@ -65,4 +71,5 @@ def export(ctx: click.Context, fmt: str, out: Path, dedup: bool, excel: bool, **
             raise
         except OSError as exc:  # a folder where a file is wanted, a read-only place, a full disk...
             raise click.ClickException(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from exc
-    echo(f"exported {count} article(s) to {'standard output' if to_stdout else out}", err=to_stdout)
+    where = "standard output" if to_stdout else out
+    echo((f"shard {shard}: " if shard else "") + f"exported {count} article(s) to {where}", err=to_stdout)

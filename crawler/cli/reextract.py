@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from crawler.cli.common import check_site_ids, db_option, echo, load_registry, open_storage
+from crawler.cli.common import check_site_ids, db_option, echo, load_registry, open_storage, shard_option
 from crawler.cli.filters import check_period
+
+if TYPE_CHECKING:
+    from pipelines.shard import Shard
 
 _DATE = click.DateTime(["%Y-%m-%d"])
 
@@ -23,9 +26,12 @@ _DATE = click.DateTime(["%Y-%m-%d"])
     show_default=True,
     help="Texts shorter than this count as failed (as PROVNEWS_MIN_TEXT_CHARS in a crawl).",
 )
+@shard_option("the articles (by id)")
 @db_option
 @click.pass_context
-def reextract(ctx: click.Context, site: str | None, since: Any, until: Any, min_text_chars: int) -> None:
+def reextract(
+    ctx: click.Context, site: str | None, since: Any, until: Any, min_text_chars: int, shard: Shard | None
+) -> None:
     """Re-run the parsers on the stored pages (nothing is fetched) and update what changed; earlier
     versions' hashes are kept. Reports examined, changed, unchanged and failed (with reasons); exits
     with status 1 when a page could not be re-extracted."""
@@ -44,9 +50,11 @@ def reextract(ctx: click.Context, site: str | None, since: Any, until: Any, min_
             until=until.date() if until else None,
             min_text_chars=min_text_chars,
             sites=sites,
+            shard=shard,
         )
     echo(
-        f"examined {report.examined}, changed {report.changed}, unchanged {report.unchanged}, "
+        (f"shard {shard}: " if shard else "")
+        + f"examined {report.examined}, changed {report.changed}, unchanged {report.unchanged}, "
         f"failed {report.failed}"
     )
     for reason, count in report.reasons.most_common():
