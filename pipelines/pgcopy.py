@@ -20,13 +20,8 @@ from sqlalchemy.exc import DBAPIError
 
 
 def stage(conn: Connection, name: str, definition: str) -> None:
-    """Make the empty staging table `name` ("(columns)" or "AS SELECT ... WITH NO DATA") for this
-    session's transaction."""
-    if definition.startswith("AS "):
-        create = f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ON COMMIT DELETE ROWS {definition}"
-    else:
-        create = f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} {definition} ON COMMIT DELETE ROWS"
-    conn.exec_driver_sql(create)
+    """Make the empty staging table `name` (`definition`: "(columns)") for this session's transaction."""
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} {definition} ON COMMIT DELETE ROWS")
     conn.exec_driver_sql(f"DELETE FROM {name}")
 
 

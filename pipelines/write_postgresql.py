@@ -31,9 +31,10 @@ _JSON = frozenset(c.name for c in Article.__table__.columns if isinstance(c.type
 _UPDATABLE = tuple(name for name in _COLUMNS if name not in ("id", "url_key", "first_seen_at"))
 _NEW_IDS = text("SELECT nextval(pg_get_serial_sequence('articles', 'id')) FROM generate_series(1, :n)")
 STAGE = "provnews_articles_stage"
-# The staging table has the columns and types of `articles`, without its constraints, indexes and
-# generated `search_vector`.
-_STAGE_DEFINITION = f"AS SELECT {', '.join(_COLUMNS)} FROM articles WITH NO DATA"
+# The staging table has the columns, types and compression methods (migration 0012) of `articles`,
+# without its indexes and generated `search_vector` expression: a value compressed as it is COPied in is
+# stored in `articles` as it is, not compressed again.
+_STAGE_DEFINITION = "(LIKE articles INCLUDING COMPRESSION)"
 
 
 def _merge(refresh: bool) -> Any:
@@ -79,7 +80,7 @@ def write_postgresql(
             values = batch.values[key] | extra | folded | {"id": id_, "cluster_id": clusters[id_]}
             yield [_copy_value(name, values.get(name)) for name in _COLUMNS]
 
-    pgcopy.stage(conn, STAGE, _STAGE_DEFINITION)
+    pgcopy.stage(conn, STAGE, _stage_definition(conn))
     pgcopy.copy_rows(conn, STAGE, _COLUMNS, rows())
     written = {key: id_ for key, id_ in conn.execute(_MERGES[refresh])}
     raced = {ids[key]: key for key in to_write if written.get(key) != ids[key]}
@@ -87,6 +88,12 @@ def write_postgresql(
     if raced:
         _recluster(conn, batch, ids, raced)
     return ids
+
+
+def _stage_definition(conn: Connection) -> str:
+    """Before PostgreSQL 14 there were no compression methods to copy."""
+    version = conn.dialect.server_version_info or (0,)
+    return _STAGE_DEFINITION if version >= (14,) else "(LIKE articles)"
 
 
 def _copy_value(name: str, value: Any) -> Any:
