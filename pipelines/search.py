@@ -165,7 +165,7 @@ def _postgresql_query(
     # Weights are set when the vector is built (title A, sapo B, body C); ts_rank's defaults favour A.
     rank = func.ts_rank(vector, tsquery)
     ranked = select(*columns, rank.label("score")).order_by(rank.desc(), Article.id)
-    newest = _postgresql_newest(conn, match, filters)
+    newest = _postgresql_newest(conn, tsquery, filters)
     if newest is not None:
         return ranked.where(Article.id.in_(newest))
     # The newest matches in the whole table: for a common word the planner walks the primary key
@@ -186,7 +186,7 @@ FIRST_WINDOW = 20_000
 
 
 def _postgresql_newest(
-    conn: Connection, match: ColumnElement[bool], filters: list[ColumnElement[bool]]
+    conn: Connection, tsquery: ColumnElement[Any], filters: list[ColumnElement[bool]]
 ) -> list[int] | None:
     """The ids of the RANK_CANDIDATES newest articles that match, when a window of the newest ids holds
     that many; None when only the whole table does.
@@ -198,10 +198,37 @@ def _postgresql_newest(
     top = conn.execute(select(func.max(Article.id))).scalar()
     window = FIRST_WINDOW
     while top is not None and window < top:
-        query = select(Article.id).where(Article.id > top - window, match, *filters)
-        ids = list(conn.execute(query.order_by(Article.id.desc()).limit(RANK_CANDIDATES)).scalars())
+        query = _window_matches(top - window, tsquery, filters)
+        ids = list(conn.execute(query.limit(RANK_CANDIDATES)).scalars())
         if len(ids) == RANK_CANDIDATES:
             return ids
         # Matches are spread about evenly over ids: a window expected to hold 1.5 times the need.
         window = max(window * 2, window * RANK_CANDIDATES * 3 // (2 * max(len(ids), 1)))
     return None
+
+
+def _window_matches(
+    after: int, tsquery: ColumnElement[Any], filters: list[ColumnElement[bool]]
+) -> Select[Any]:
+    """The articles after id `after` that match and pass the filters, newest first.
+
+    With filters, they are checked before the text: in a window the planner walks the primary key
+    backwards and tests each row, and it counts the text match as cheap as a comparison (it is not: the
+    row's tsvector, kilobytes, is read from TOAST), so it tested the match first, on every row. At 1M
+    articles `lao cai` in one section read 20,000 tsvectors for 2,500 rows of that section (180-290
+    ms, measured under load); with the filters first, 52 ms. OFFSET 0 keeps the planner from pushing
+    the match into the filtered rows' query, which would let it reorder the tests again."""
+    vector: ColumnElement[Any] = literal_column("articles.search_vector")
+    if not filters:
+        rows = select(Article.id).where(Article.id > after, vector.op("@@")(tsquery))
+        return rows.order_by(Article.id.desc())
+    filtered = (
+        select(Article.id, vector.label("search_vector"))
+        .where(Article.id > after, *filters)
+        .order_by(Article.id.desc())
+        .offset(0)
+        .subquery("filtered")
+    )
+    return (
+        select(filtered.c.id).where(filtered.c.search_vector.op("@@")(tsquery)).order_by(filtered.c.id.desc())
+    )
