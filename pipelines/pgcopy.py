@@ -20,7 +20,8 @@ from sqlalchemy.exc import DBAPIError
 
 
 def stage(conn: Connection, name: str, definition: str) -> None:
-    """Make the empty staging table `name` (`definition`: "(columns)") for this session's transaction."""
+    """Make the empty staging table `name` (`definition`: its columns, "(...)" or "(LIKE table ...)")
+    for this session's transaction."""
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} {definition} ON COMMIT DELETE ROWS")
     conn.exec_driver_sql(f"DELETE FROM {name}")
 
