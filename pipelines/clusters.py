@@ -10,9 +10,9 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, select, tuple_, update
 
-from pipelines import neardup
+from pipelines import neardup, pgcopy
 from pipelines.db import Article, NearDupKey
-from pipelines.sql import bound_list, chunks, in_bound_list, sqlite_insert_many, upsert_statement
+from pipelines.sql import bound_list, chunks, in_bound_list, sqlite_insert_many
 
 
 @dataclass
@@ -83,9 +83,16 @@ def save_keys(conn: Connection, keys: dict[int, list[int]]) -> None:
         return
     if conn.dialect.name == "sqlite":
         sqlite_insert_many(conn, "INSERT OR IGNORE INTO near_dup_keys (key, article_id)", rows)
-    else:
-        stmt = upsert_statement(conn, NearDupKey.__table__).on_conflict_do_nothing()
-        conn.execute(stmt, [{"key": key, "article_id": id_} for key, id_ in rows])
+    else:  # COPY into a staging table, then one INSERT of them all (`pipelines.pgcopy`)
+        pgcopy.stage(conn, _KEYS_STAGE, "(key bigint, article_id integer)")
+        pgcopy.copy_rows(conn, _KEYS_STAGE, ("key", "article_id"), rows)
+        conn.exec_driver_sql(
+            f"INSERT INTO near_dup_keys (key, article_id) SELECT key, article_id FROM {_KEYS_STAGE}"
+            " WHERE true ON CONFLICT DO NOTHING"
+        )
+
+
+_KEYS_STAGE = "provnews_keys_stage"
 
 
 def _drop_keys(conn: Connection, pairs: list[tuple[int, int]]) -> None:

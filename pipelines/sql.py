@@ -13,7 +13,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Table,
-    Text,
     any_,
     bindparam,
     cast,
@@ -135,7 +134,7 @@ def article_filters(
 
 
 def _has_author(a: Any, author: str, dialect: str) -> ColumnElement[bool]:
-    if dialect == "postgresql":
-        return a.authors.op("@>")(func.jsonb_build_array(cast(literal(author), Text)))
+    if dialect == "postgresql":  # a constant, not a function call evaluated for every row read
+        return a.authors.op("@>")(cast(literal(json.dumps([author])), postgresql.JSONB))
     each = func.json_each(a.authors).table_valued("value")
     return exists(select(literal_column("1")).select_from(each).where(each.c.value == author))

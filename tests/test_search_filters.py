@@ -135,3 +135,45 @@ def test_postgresql_id_windows_find_the_same_newest_matches(
     # Three found their 5 newest matches in a window; the filtered one outgrew the table (its matches
     # are sparse among the newest ids) and was answered from the whole table.
     assert windows == [5, 5, 0, 5]
+
+
+def test_postgresql_filtered_windows_find_what_the_whole_table_finds(
+    pg_database: str, make_article: MakeArticle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In an id window, filters are tested before the text (a query shape of its own): for every kind
+    of filter, with words or a phrase, the hits are those of the whole-table query."""
+    import pipelines.search as search_module
+
+    sections, authors = ["Kinh tế", "Thời sự", "Xã hội"], ["Lê Văn Hoà", "Trần Thị B"]
+    rows = []
+    for n in range(1, 121):
+        text = ["Mưa lớn ở Đắk Lắk.", "Lắk Đắk nắng, mưa lớn.", "Trời nắng đẹp ở Cà Mau."][n % 3]
+        rows.append(
+            make_article(
+                n,
+                site_id=f"bao{n % 2}",
+                title=f"Tin {n}",
+                text=text,
+                section=sections[n % 3 if n % 5 else 0],
+                authors=[authors[n % 2]],
+                province="Huế" if n % 4 else "Gia Lai",
+                published_at=f"2024-{1 + n % 12:02d}-10T08:00:00+07:00",
+            )
+        )
+    queries: list[tuple[str, dict[str, Any]]] = [
+        ("mua lon", {"section": "Kinh tế"}),
+        ('"dak lak"', {"section": "Kinh tế"}),
+        ("ca mau", {"author": "Lê Văn Hoà"}),
+        ("nang", {"province": "Gia Lai"}),
+        ("lak", {"site": "bao1", "since": "2024-06-01"}),
+        ('"lak dak"', {"since": "2024-03-01", "until": "2024-09-30"}),
+    ]
+    monkeypatch.setattr(search_module, "RANK_CANDIDATES", 4)
+    with Storage.open(pg_database) as storage:
+        storage.upsert_articles(rows)
+        monkeypatch.setattr(search_module, "FIRST_WINDOW", 10**9)  # no window: the whole table
+        whole = {q + str(f): [h.id for h in search(storage, q, limit=50, **f)] for q, f in queries}
+        monkeypatch.setattr(search_module, "FIRST_WINDOW", 12)
+        windowed = {q + str(f): [h.id for h in search(storage, q, limit=50, **f)] for q, f in queries}
+    assert windowed == whole
+    assert all(len(found) == 4 for found in whole.values())
