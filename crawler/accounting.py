@@ -104,15 +104,27 @@ class Ledger:
     def __init__(self, count: CountFn) -> None:
         self.count = count
         self.open: dict[str, str] = {}  # URL -> site id
+        self.open_per_site: Counter[str] = Counter()
 
     def met(self, site_id: str, url: str) -> None:
         if url not in self.open:
             self.open[url] = site_id
+            self.open_per_site[site_id] += 1
             self.count(f"site/{site_id}/met")
+
+    def open_for(self, site_id: str) -> int:
+        """How many URLs of the site are not settled yet."""
+        return self.open_per_site[site_id]
+
+    def _close(self, url: str) -> str | None:
+        site_id = self.open.pop(url, None)
+        if site_id is not None:
+            self.open_per_site[site_id] -= 1
+        return site_id
 
     def settle(self, url: str, outcome: str, reason: str) -> bool:
         """Count the URL's outcome; False when it was not open (settled already, or never met)."""
-        site_id = self.open.pop(url, None)
+        site_id = self._close(url)
         if site_id is None:
             return False
         self.count(f"outcome/{site_id}/{outcome}/{reason_key(reason)}")
@@ -120,7 +132,7 @@ class Ledger:
 
     def settle_stored(self, site_id: str, urls: list[str], counts: dict[str, int]) -> None:
         """Settle a committed batch of one site as stored, counted as new, updated and unchanged."""
-        left = sum(1 for url in urls if self.open.pop(url, None) is not None)
+        left = sum(1 for url in urls if self._close(url) is not None)
         for reason, n in counts.items():
             n = min(n, left)
             left -= n

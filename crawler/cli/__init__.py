@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "evaluate": ("evaluate:evaluate_command", "Score extraction on a folder of cases."),
     "runs": ("runs:runs", "The last crawl runs, or one in full."),
     "health": ("health:health", "Per-site health; exits 1 when a site needs attention."),
+    "workers": ("workers:workers", "Which crawl worker holds which site, and its heartbeat."),
 }
 
 

@@ -82,7 +82,10 @@ def crawl(
 
     Exit status: 0 when the run finished (every site ok), 1 when it failed (no site ok, or disk full),
     4 when it was partial (some sites failed), 5 when it was interrupted (SIGTERM, Ctrl-C), 3 when
-    every site asked for is being crawled by another run (its lock is named)."""
+    every site asked for is being crawled by another run (its lock is named).
+
+    Several crawl processes (on one machine or many, one PostgreSQL) divide the sites between them:
+    each claims PROVNEWS_SITES_PER_WORKER sites at a time and the next ones as it finishes them."""
     if until and not since:
         raise click.UsageError("--until needs --since")
     if since and until and until < since:
@@ -117,8 +120,8 @@ def crawl(
         holders = "; ".join(f"{site} by {holder}" for site, holder in held.items())
         echo(f"provnews crawl: not started: every site asked for is being crawled: {holders}", err=True)
         ctx.exit(LOCKED_EXIT)
-    site_ids = [s.id for s in chosen if s.id not in held]
-    summary = recorded_summary(db_url(ctx), stats, site_ids)
+    summary = recorded_summary(db_url(ctx), stats, [s.id for s in chosen if s.id not in held])
+    site_ids = list(summary.get("sites") or {})  # those this worker claimed and crawled
     echo(crawl_summary(summary, site_ids, stats.get("provnews/run_id")))
     ctx.exit(EXIT_STATUS.get(str(summary.get("outcome")), 1))
 
