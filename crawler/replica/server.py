@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -37,11 +38,14 @@ class Response:
 class SiteRuntime:
     """One replica site: its model, renderer, HTTP server thread and request log."""
 
-    def __init__(self, model: SiteModel, host: str, port: int) -> None:
+    def __init__(self, model: SiteModel, host: str, port: int, latency: float = 0.0) -> None:
         self.model = model
         self.lock = threading.RLock()
         self.log: list[tuple[str, str, int]] = []
         self.log_lock = threading.Lock()
+        self.latency = latency
+        self.in_flight = 0  # requests being answered now, and the most at one moment (under log_lock)
+        self.max_in_flight = 0
         self.httpd = _Server((host, port), _Handler)
         self.httpd.site = self
         self.port = self.httpd.server_address[1]
@@ -58,6 +62,15 @@ class SiteRuntime:
     @property
     def base(self) -> str:
         return self.base_url.rstrip("/")
+
+    def enter(self) -> None:
+        with self.log_lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self.log_lock:
+            self.in_flight -= 1
 
     def record(self, method: str, path: str, status: int) -> None:
         with self.log_lock:
@@ -223,6 +236,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head: bool) -> None:
         site = self.server.site
+        site.enter()
+        try:
+            self._answer(site, head)
+        finally:
+            site.leave()
+
+    def _answer(self, site: SiteRuntime, head: bool) -> None:
+        if site.latency:
+            time.sleep(site.latency)
         try:
             response, extra = site.respond(self.path, self.headers)
         except Exception:  # pragma: no cover - a bug in the replica must still answer
