@@ -89,6 +89,7 @@ def is_replica_site(site_id: str) -> bool:
         return False
     return True
 
+
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("thoi-su", "Thời sự"),
     ("kinh-te", "Kinh tế"),
