@@ -126,6 +126,9 @@ PROVNEWS_LOCK = os.environ.get("PROVNEWS_LOCK", "1") not in ("0", "false", "no")
 PROVNEWS_LOCK_STALE = float(os.environ.get("PROVNEWS_LOCK_STALE", "600"))
 PROVNEWS_LOCK_HEARTBEAT = float(os.environ.get("PROVNEWS_LOCK_HEARTBEAT", "30"))
 PROVNEWS_SITES_PER_WORKER = int(os.environ.get("PROVNEWS_SITES_PER_WORKER", "16"))
+# A site whose last crawl completed less than this many seconds before a worker started is not crawled
+# again by it (0: only the sites completed since it started are left out).
+PROVNEWS_SITE_MIN_INTERVAL = float(os.environ.get("PROVNEWS_SITE_MIN_INTERVAL", "0"))
 # Seconds between saves of a running crawl's counters to its crawl_runs row.
 PROVNEWS_RUN_SAVE_INTERVAL = float(os.environ.get("PROVNEWS_RUN_SAVE_INTERVAL", "30"))
 # Live progress per site: auto (when stderr is a terminal), 1 or 0; and its interval in seconds.

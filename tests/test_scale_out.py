@@ -184,3 +184,13 @@ def test_one_worker_crawls_its_sites_a_few_at_a_time(replica: ReplicaServer, tmp
     assert {site: replica.max_concurrency()[site] for site in BASES} == dict.fromkeys(BASES, 1)
     shown = run(["provnews", "--db", db, "runs", "show", str(run_row["id"])]).stdout
     assert "claims (sites this worker crawled" in shown and shown.count("  completed") == 3
+    # A worker started within PROVNEWS_SITE_MIN_INTERVAL of those completions leaves the sites alone.
+    crawl = ["provnews", "--db", db, "crawl", *BASES, "--sites-file", str(sites_file)]
+    recent = run([*crawl, "-s", "PROVNEWS_SITE_MIN_INTERVAL=3600"])
+    assert recent.returncode == 3, recent.stderr[-3000:]
+    assert "not started, nothing to claim: baogialai was crawled at " in recent.stderr
+    with Storage.open(db) as storage:
+        assert len(storage.runs()) == 1
+    # without it, the next round crawls them again
+    again = run(crawl)
+    assert again.returncode == 0 and "crawled 3 site(s)" in again.stdout, again.stderr[-3000:]

@@ -116,9 +116,11 @@ def crawl(
         settings=overrides,
     )
     held = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("provnews/lock/held_by/")}
+    done = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("provnews/lock/done_at/")}
     if stats.get("finish_reason") == "locked":
-        holders = "; ".join(f"{site} by {holder}" for site, holder in held.items())
-        echo(f"provnews crawl: not started: every site asked for is being crawled: {holders}", err=True)
+        reasons = [f"{site} is being crawled by {holder}" for site, holder in held.items()]
+        reasons += [f"{site} was crawled at {at}" for site, at in done.items()]
+        echo(f"provnews crawl: not started, nothing to claim: {'; '.join(reasons)}", err=True)
         ctx.exit(LOCKED_EXIT)
     summary = recorded_summary(db_url(ctx), stats, [s.id for s in chosen if s.id not in held])
     site_ids = list(summary.get("sites") or {})  # those this worker claimed and crawled

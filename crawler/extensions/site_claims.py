@@ -8,8 +8,9 @@ take: `NewsSpider.site_busy`, `more_for`) its claim is released as completed and
 site that nobody holds and nobody completed since this process started is claimed and its start
 requests scheduled. The process ends when it holds nothing and nothing is left to claim.
 
-A site held by a live worker is skipped with a warning naming it; when every site asked for is held,
-the spider closes at once with reason "locked" (`provnews crawl` then exits with status 3). A claim
+A site held by a live worker is skipped with a warning naming it; when every site asked for is held
+(or was completed within PROVNEWS_SITE_MIN_INTERVAL seconds), the spider closes at once with reason
+"locked" (`provnews crawl` then exits with status 3). A claim
 whose holder died (pid gone on this host, or no heartbeat for PROVNEWS_LOCK_STALE seconds) is taken
 over by a worker with room for it, which resumes the site from the URL states in the database. The
 heartbeat runs every PROVNEWS_LOCK_HEARTBEAT seconds and also looks for such claims. A site stopped
@@ -25,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -55,7 +56,13 @@ SCALE_OUT_NOTICE = (
 
 class SiteClaims:
     def __init__(
-        self, crawler: Crawler, db_url: str, stale_after: float, interval: float, per_worker: int
+        self,
+        crawler: Crawler,
+        db_url: str,
+        stale_after: float,
+        interval: float,
+        per_worker: int,
+        min_interval: float = 0.0,
     ) -> None:
         self.crawler = crawler
         self.db_url = db_url
@@ -63,7 +70,10 @@ class SiteClaims:
         self.interval = interval
         self.per_worker = per_worker  # 0: every requested site at once
         self.pid = os.getpid()
-        self.round_start: datetime = utcnow()
+        # A site completed (by any worker) since then is done for this process: since it started, or
+        # PROVNEWS_SITE_MIN_INTERVAL seconds before, so that workers started a little apart (timers on
+        # several machines) do not crawl again what another has just crawled.
+        self.round_start: datetime = utcnow() - timedelta(seconds=max(0.0, min_interval))
         self.spider: Any = None
         self.held: list[str] = []
         self.finished: set[str] = set()  # released by this process, or completed by another this round
@@ -83,6 +93,7 @@ class SiteClaims:
             crawler.settings.getfloat("PROVNEWS_LOCK_STALE", 600.0),
             crawler.settings.getfloat("PROVNEWS_LOCK_HEARTBEAT", 30.0),
             max(0, crawler.settings.getint("PROVNEWS_SITES_PER_WORKER", 16)),
+            crawler.settings.getfloat("PROVNEWS_SITE_MIN_INTERVAL", 0.0),
         )
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_idle, signal=signals.spider_idle)
@@ -100,6 +111,9 @@ class SiteClaims:
         assert stats is not None
         for site_id, holder in claimed.refused.items():
             stats.set_value(f"provnews/lock/held_by/{site_id}", holder.describe())
+        for site_id, holder in claimed.done_elsewhere.items():
+            assert holder.completed_at is not None
+            stats.set_value(f"provnews/lock/done_at/{site_id}", to_vn_iso(holder.completed_at))
         spider.locked_out = {site_id: h.describe() for site_id, h in claimed.refused.items()}
         spider.sites = [self.site(site_id) for site_id in claimed.claimed]
         stats.set_value("provnews/claims/sites", self.records)  # kept up to date in place
@@ -153,10 +167,13 @@ class SiteClaims:
         if claimed.taken_over:
             for run_id in self.storage.reap_stale_runs(self.stale_after):
                 logger.warning("run %s was left running by a process that is gone: marked crashed", run_id)
+        # Said once per site: as a warning when this process starts (someone else was there first),
+        # then as information (a site another worker of the fleet claimed meanwhile).
+        level = logging.INFO if self.loops else logging.WARNING
         for site_id, holder in claimed.refused.items():
             if site_id not in self.refused:
                 self.refused.add(site_id)
-                logger.warning("%s: skipped, another crawl holds it (%s)", site_id, holder.describe())
+                logger.log(level, "%s: skipped, another crawl holds it (%s)", site_id, holder.describe())
                 stats.inc_value("provnews/lock/skipped")
         # completed by another worker since this one started: not this round's work any more
         self.finished.update(claimed.done_elsewhere)
