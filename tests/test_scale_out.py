@@ -82,21 +82,22 @@ def test_three_workers_share_twelve_sites_and_survive_a_kill(
     victim, survivors = workers[0], workers[1:]
     try:
         # The victim is killed in the middle of a site: it holds claims and has stored articles.
+        watcher = Storage.open(db)
+
         def victim_mid_site() -> bool:
-            run_row = runs_by_pid(db).get(victim.pid)
-            if run_row is None or victim.poll() is not None:
-                return victim.poll() is not None
-            with Storage.open(db) as storage, storage.engine.connect() as conn:
-                mine = conn.execute(
-                    select(Article.id).where(Article.run_id == run_row["id"]).limit(1)
-                ).first()
-            held = [h for h in Storage.open(db).site_locks() if h.pid == victim.pid]
-            return mine is not None and bool(held)
+            if victim.poll() is not None:
+                return True  # (it ended by itself: the assertion below says so)
+            run_row = next((r for r in watcher.runs(limit=10) if r["pid"] == victim.pid), None)
+            if run_row is None:
+                return False
+            with watcher.engine.connect() as conn:
+                mine = conn.execute(select(Article.id).where(Article.run_id == run_row["id"]).limit(1)).first()
+            return mine is not None and any(h.pid == victim.pid for h in watcher.site_locks())
 
         wait_for(victim_mid_site, timeout=180)
         assert victim.poll() is None, logs[0].read_text()[-3000:]
-        with Storage.open(db) as storage:
-            orphaned = {h.site_id for h in storage.site_locks() if h.pid == victim.pid}
+        orphaned = {h.site_id for h in watcher.site_locks() if h.pid == victim.pid}
+        watcher.close()
         assert orphaned
         victim.send_signal(signal.SIGKILL)
         victim.wait()

@@ -33,6 +33,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from twisted.internet import task
 
+from crawler.accounting import PENDING
 from crawler.site_stop import site_stopped, store_now
 from pipelines.db import utcnow
 from pipelines.locks import HOSTNAME, Claimed
@@ -196,6 +197,9 @@ class SiteClaims:
 
     def claim_more(self) -> bool:
         """Claim and begin what there is room for; whether anything was claimed."""
+        engine = self.crawler.engine
+        if engine is None or not engine.running:  # a stopping crawl takes on nothing more
+            return False
         claimed = self.claim().claimed
         self.begin(claimed)
         return bool(claimed)
@@ -246,11 +250,26 @@ class SiteClaims:
         self.release(site_id, completed=True, how=f"stopped: {reason}")
 
     def spider_idle(self, spider: Any) -> None:
+        engine = self.crawler.engine
+        if engine is not None and engine.spider_is_idle():
+            self._settle_idle()
         self.check()
         if not self.held:
             self.claim_more()
         if self.held:
             raise DontCloseSpider
+
+    def _settle_idle(self) -> None:
+        """The engine is idle: no request of any site is under way, whatever the counters say, and
+        once what the store pipeline holds is written, an article URL of a held site still open will
+        not be settled by anyone (it stays as it was, for the next run). So that no site waits for
+        them for ever."""
+        self.spider.work.clear()
+        self.crawler.signals.send_catch_log(store_now)
+        for site_id in self.held:
+            left = self.spider.ledger.settle_site(site_id, PENDING, "stopped")
+            if left:
+                logger.warning("%s: %d article URLs had no outcome when the crawl went idle", site_id, left)
 
     def heartbeat(self) -> None:
         if self.storage is None:
