@@ -91,7 +91,8 @@ def test_three_workers_share_twelve_sites_and_survive_a_kill(
             if run_row is None:
                 return False
             with watcher.engine.connect() as conn:
-                mine = conn.execute(select(Article.id).where(Article.run_id == run_row["id"]).limit(1)).first()
+                by_victim = select(Article.id).where(Article.run_id == run_row["id"]).limit(1)
+                mine = conn.execute(by_victim).first()
             return mine is not None and any(h.pid == victim.pid for h in watcher.site_locks())
 
         wait_for(victim_mid_site, timeout=180)
