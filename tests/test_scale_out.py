@@ -8,17 +8,20 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from crawler.replica import ReplicaServer
 from pipelines.db import Article, CrawlRun, SiteLockRow, utcnow
 from pipelines.storage import Storage
+from tests.fault_proxy import Fault, FaultProxy
 from tests.helpers import BIN, assert_run_balances, run, wait_for
 from tests.paths import REPO
 
@@ -32,8 +35,10 @@ def registry(replica: ReplicaServer, path: Path) -> Path:
     return path
 
 
-def worker(db: str, sites_file: Path, log: Path, *settings: str) -> subprocess.Popen[str]:
-    args = [str(BIN / "provnews"), "--db", db, "crawl", "--sites-file", str(sites_file)]
+def worker(
+    db: str, sites_file: Path, log: Path, *settings: str, sites: tuple[str, ...] = ()
+) -> subprocess.Popen[str]:
+    args = [str(BIN / "provnews"), "--db", db, "crawl", *sites, "--sites-file", str(sites_file)]
     for setting in settings:
         args += ["-s", setting]
     return subprocess.Popen(
@@ -196,3 +201,47 @@ def test_one_worker_crawls_its_sites_a_few_at_a_time(replica: ReplicaServer, tmp
     # without it, the next round crawls them again
     again = run(crawl)
     assert again.returncode == 0 and "crawled 3 site(s)" in again.stdout, again.stderr[-3000:]
+
+
+def test_a_worker_whose_claim_was_taken_over_stops_that_site(replica: ReplicaServer, tmp_path: Path) -> None:
+    """A worker that went without heartbeat for longer than the stale timeout finds its claim taken
+    over: it stops the site at once (the other worker crawls it now) instead of crawling it too."""
+    release = threading.Event()
+    proxy = FaultProxy(replica.base_url("baogialai"))
+    held = proxy.add(Fault(r"-post\d+\.html$", hold=release))
+    sites_file = registry(replica, tmp_path / "sites.toml")
+    sites_file.write_text(
+        sites_file.read_text().replace(replica.base_url("baogialai"), proxy.base_url), encoding="utf-8"
+    )
+    db = f"sqlite:///{tmp_path / 'lost.sqlite3'}"
+    Storage.open(db).close()
+    log = tmp_path / "worker.log"
+    with proxy:
+        proc = worker(
+            db, sites_file, log, "PROVNEWS_LOCK_HEARTBEAT=0.5", "DOWNLOAD_TIMEOUT=300", sites=("baogialai",)
+        )
+        try:
+            with Storage.open(db) as storage:
+                wait_for(lambda: held.held > 0 and [h.site_id for h in storage.site_locks()] == ["baogialai"])
+                # another worker, on another host, finds the claim stale and takes the site over
+                with storage.engine.begin() as conn:
+                    old = utcnow() - timedelta(seconds=700)
+                    conn.execute(
+                        update(SiteLockRow).where(SiteLockRow.site_id == "baogialai").values(heartbeat_at=old)
+                    )
+                taken = storage.claim_sites(["baogialai"], 4242, "crawl-b", 600)
+                assert taken.claimed == ["baogialai"] and taken.taken_over["baogialai"].pid == proc.pid
+            wait_for(lambda: "its claim was taken over by another worker" in log.read_text(), timeout=60)
+            release.set()
+            assert proc.wait(timeout=120) in (0, 4), log.read_text()[-3000:]
+        finally:
+            release.set()
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    with Storage.open(db) as storage:
+        (holder,) = [h for h in storage.site_locks() if h.site_id == "baogialai"]
+        run_row = storage.runs(limit=1)[0]
+    assert (holder.pid, holder.hostname) == (4242, "crawl-b")  # the other worker's claim stays
+    assert run_row["stats"]["claims"]["baogialai"]["how"] == "lost"
+    assert_run_balances(db, run_row["id"])

@@ -278,12 +278,26 @@ class SiteClaims:
         run_id = stats.get_value("provnews/run_id") if stats is not None else None
         try:
             if self.held:
-                self.storage.heartbeat_site_locks(self.held, self.pid, HOSTNAME, run_id)
+                beaten = self.storage.heartbeat_site_locks(self.held, self.pid, HOSTNAME, run_id)
+                if beaten < len(self.held):
+                    self._stop_lost()
             room = self.room()
             if room is None or room > 0:  # a claim left by a dead worker may be there to take over
                 self.claim_more()
         except Exception as exc:  # a busy database must not end the crawl; the next beat will do
             logger.warning("claims heartbeat failed: %s", exc)
+
+    def _stop_lost(self) -> None:
+        """Claims taken over by another worker (this process went without heartbeat for longer than
+        PROVNEWS_LOCK_STALE): the site is the other's now, so it stops here at once."""
+        assert self.storage is not None
+        mine = {h.site_id for h in self.storage.site_locks() if (h.pid, h.hostname) == (self.pid, HOSTNAME)}
+        for site_id in [s for s in self.held if s not in mine]:
+            logger.warning("%s: its claim was taken over by another worker: stopped here", site_id)
+            self.held.remove(site_id)
+            self.finished.add(site_id)
+            self.records.setdefault(site_id, {}).update(released_at=to_vn_iso(utcnow()), how="lost")
+            self.crawler.signals.send_catch_log(site_stopped, site_id=site_id, reason="claim_lost")
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         for loop in self.loops:
