@@ -13,7 +13,7 @@ from crawler.cli.common import check_site_ids, db_option, db_url, echo, load_reg
 
 # Exit statuses, for cron and systemd (README, docs/scheduling).
 EXIT_STATUS = {"finished": 0, "failed": 1, "partial": 4, "interrupted": 5}
-LOCKED_EXIT = 3  # every site asked for is locked by another run
+LOCKED_EXIT = 3  # nothing to claim: every site asked for is held by another run, or just crawled
 _BOOLEANS = ("0", "1", "true", "false", "True", "False")
 
 
@@ -82,7 +82,8 @@ def crawl(
 
     Exit status: 0 when the run finished (every site ok), 1 when it failed (no site ok, or disk full),
     4 when it was partial (some sites failed), 5 when it was interrupted (SIGTERM, Ctrl-C), 3 when
-    every site asked for is being crawled by another run (its lock is named).
+    there is nothing to claim: every site asked for is being crawled by another run (named), or was
+    completed within PROVNEWS_SITE_MIN_INTERVAL.
 
     Several crawl processes (on one machine or many, one PostgreSQL) divide the sites between them:
     each claims PROVNEWS_SITES_PER_WORKER sites at a time and the next ones as it finishes them."""
