@@ -52,7 +52,8 @@ def db_size(url: str) -> int:
 def crawl(url: str, sites_file: Path, workers: int, per_worker: int) -> dict[str, Any]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    env = {**os.environ, "PROVNEWS_PROGRESS": "0"}
+    # the replica is on loopback, which a crawl reaches only when told so
+    env = {**os.environ, "PROVNEWS_PROGRESS": "0", "PROVNEWS_ALLOW_PRIVATE_HOSTS": "127.0.0.1,localhost"}
     args = [str(BIN / "provnews"), "--db", url, "crawl", "--sites-file", str(sites_file)]
     args += ["-s", f"PROVNEWS_SITES_PER_WORKER={per_worker}"]
     procs = [subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL) for _ in range(workers)]

@@ -22,7 +22,7 @@ from crawler.replica import ReplicaServer
 from pipelines.db import Article, CrawlRun, SiteLockRow, utcnow
 from pipelines.storage import Storage
 from tests.fault_proxy import Fault, FaultProxy
-from tests.helpers import BIN, assert_run_balances, run, wait_for
+from tests.helpers import BIN, LOOPBACK_ENV, assert_run_balances, run, wait_for
 from tests.paths import REPO
 
 BASES = ("baogialai", "baolaocai", "baocantho")
@@ -47,7 +47,7 @@ def worker(
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "PROVNEWS_PROGRESS": "0"},
+        env={**os.environ, **LOOPBACK_ENV, "PROVNEWS_PROGRESS": "0"},
     )
 
 
