@@ -171,8 +171,7 @@ class ReplicaServer:
         """Per site, the most requests it was answering at one moment since it started."""
         out = {}
         for site_id, runtime in self._runtimes.items():
-            with runtime.log_lock:
-                out[site_id] = runtime.max_in_flight
+            out[site_id] = runtime.in_flight.most
         return out
 
     def clear_log(self) -> None:

@@ -27,6 +27,24 @@ GIF = (
 HTML = "text/html; charset=utf-8"
 
 
+class InFlight:
+    """Requests being answered now, and the most at one moment (`with in_flight:` around each)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.now -= 1
+
+
 @dataclass
 class Response:
     status: int
@@ -44,8 +62,7 @@ class SiteRuntime:
         self.log: list[tuple[str, str, int]] = []
         self.log_lock = threading.Lock()
         self.latency = latency
-        self.in_flight = 0  # requests being answered now, and the most at one moment (under log_lock)
-        self.max_in_flight = 0
+        self.in_flight = InFlight()
         self.httpd = _Server((host, port), _Handler)
         self.httpd.site = self
         self.port = self.httpd.server_address[1]
@@ -62,15 +79,6 @@ class SiteRuntime:
     @property
     def base(self) -> str:
         return self.base_url.rstrip("/")
-
-    def enter(self) -> None:
-        with self.log_lock:
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-
-    def leave(self) -> None:
-        with self.log_lock:
-            self.in_flight -= 1
 
     def record(self, method: str, path: str, status: int) -> None:
         with self.log_lock:
@@ -236,11 +244,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head: bool) -> None:
         site = self.server.site
-        site.enter()
-        try:
+        with site.in_flight:
             self._answer(site, head)
-        finally:
-            site.leave()
 
     def _answer(self, site: SiteRuntime, head: bool) -> None:
         if site.latency:
