@@ -106,15 +106,27 @@ class Ledger:
     def __init__(self, count: CountFn) -> None:
         self.count = count
         self.open: dict[str, str] = {}  # URL -> site id
+        self.open_per_site: Counter[str] = Counter()
 
     def met(self, site_id: str, url: str) -> None:
         if url not in self.open:
             self.open[url] = site_id
+            self.open_per_site[site_id] += 1
             self.count(f"site/{site_id}/met")
+
+    def open_for(self, site_id: str) -> int:
+        """How many URLs of the site are not settled yet."""
+        return self.open_per_site[site_id]
+
+    def _close(self, url: str) -> str | None:
+        site_id = self.open.pop(url, None)
+        if site_id is not None:
+            self.open_per_site[site_id] -= 1
+        return site_id
 
     def settle(self, url: str, outcome: str, reason: str) -> bool:
         """Count the URL's outcome; False when it was not open (settled already, or never met)."""
-        site_id = self.open.pop(url, None)
+        site_id = self._close(url)
         if site_id is None:
             return False
         self.count(f"outcome/{site_id}/{outcome}/{reason_key(reason)}")
@@ -122,7 +134,7 @@ class Ledger:
 
     def settle_stored(self, site_id: str, urls: list[str], counts: dict[str, int]) -> None:
         """Settle a committed batch of one site as stored, counted as new, updated and unchanged."""
-        left = sum(1 for url in urls if self.open.pop(url, None) is not None)
+        left = sum(1 for url in urls if self._close(url) is not None)
         for reason, n in counts.items():
             n = min(n, left)
             left -= n
@@ -130,6 +142,15 @@ class Ledger:
                 self.count(f"outcome/{site_id}/stored/{reason}", n)
         if left:  # stored rows the storage did not report per kind (not expected)
             self.count(f"outcome/{site_id}/stored/other", left)
+
+    def settle_site(self, site_id: str, outcome: str, reason: str) -> int:
+        """Settle the URLs of one site still open; returns how many."""
+        if not self.open_per_site[site_id]:
+            return 0
+        urls = [url for url, site in self.open.items() if site == site_id]
+        for url in urls:
+            self.settle(url, outcome, reason)
+        return len(urls)
 
     def settle_open(self, outcome: str, reason: str) -> int:
         """Settle every URL still open (the run ends); returns how many."""

@@ -31,7 +31,7 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.extensions.site_throttle.SiteAutoThrottle": 0,
-    "crawler.extensions.site_lock.SiteLock": 5,  # before RunRecorder: a run records the sites it locked
+    "crawler.extensions.site_claims.SiteClaims": 5,  # before RunRecorder: a run records the sites it claimed
     "crawler.extensions.run_recorder.RunRecorder": 10,
     "crawler.extensions.progress.Progress": 20,
     "crawler.extensions.site_time_budget.SiteTimeBudget": 30,
@@ -120,10 +120,15 @@ PROVNEWS_CONDITIONAL = os.environ.get("PROVNEWS_CONDITIONAL", "1") not in ("0", 
 # Host names the crawl may reach on private, loopback, link-local or reserved addresses (comma-separated;
 # the local replica, `provnews demo` and the tests allow 127.0.0.1 and localhost). Empty: none.
 PROVNEWS_ALLOW_PRIVATE_HOSTS = os.environ.get("PROVNEWS_ALLOW_PRIVATE_HOSTS", "")
-# Per-site crawl locks; a lock without heartbeat for PROVNEWS_LOCK_STALE seconds is taken over.
+# Site claims (the work queue of the crawl workers); a claim without heartbeat for PROVNEWS_LOCK_STALE
+# seconds is taken over; PROVNEWS_SITES_PER_WORKER sites are crawled at once by one process (0: all).
 PROVNEWS_LOCK = os.environ.get("PROVNEWS_LOCK", "1") not in ("0", "false", "no")
 PROVNEWS_LOCK_STALE = float(os.environ.get("PROVNEWS_LOCK_STALE", "600"))
 PROVNEWS_LOCK_HEARTBEAT = float(os.environ.get("PROVNEWS_LOCK_HEARTBEAT", "30"))
+PROVNEWS_SITES_PER_WORKER = int(os.environ.get("PROVNEWS_SITES_PER_WORKER", "16"))
+# A site whose last crawl completed less than this many seconds before a worker started is not crawled
+# again by it (0: only the sites completed since it started are left out).
+PROVNEWS_SITE_MIN_INTERVAL = float(os.environ.get("PROVNEWS_SITE_MIN_INTERVAL", "0"))
 # Seconds between saves of a running crawl's counters to its crawl_runs row.
 PROVNEWS_RUN_SAVE_INTERVAL = float(os.environ.get("PROVNEWS_RUN_SAVE_INTERVAL", "30"))
 # Live progress per site: auto (when stderr is a terminal), 1 or 0; and its interval in seconds.

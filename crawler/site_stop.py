@@ -4,14 +4,17 @@ that the site's requests fail with afterwards.
 A component that decides a site must stop (`crawler.extensions.site_time_budget.SiteTimeBudget`) sends
 `site_stopped` with `site_id` and `reason`; the downloader (`crawler.downloader.StoppingDownloader`) then
 fails the site's queued and later requests with `SiteStopped`, which the spider treats like any
-request not made (the URL stays pending for the next run), and the site lock is released
-(`crawler.extensions.site_lock.SiteLock`)."""
+request not made (the URL stays pending for the next run), and the site's claim is released
+(`crawler.extensions.site_claims.SiteClaims`)."""
 
 from __future__ import annotations
 
 from scrapy.exceptions import IgnoreRequest
 
 site_stopped = object()  # signal: site_id: str, reason: str
+# signal, no arguments: a site waits only for its articles to be stored (its claim is released once they
+# are): the store pipeline writes what it holds now instead of at its next PROVNEWS_STORE_FLUSH_SECONDS.
+store_now = object()
 
 
 class SiteStopped(IgnoreRequest):

@@ -213,7 +213,8 @@ class ListingWalk(Base):
 
 
 class SiteLockRow(Base):
-    """A site being crawled: which process holds it, and when it last said it was alive."""
+    """A site's claim: which worker process holds it (or last held it), since when, when it last said
+    it was alive, and when a crawl of it last completed. Held while `released_at` is null."""
 
     __tablename__ = "site_locks"
 
@@ -223,3 +224,5 @@ class SiteLockRow(Base):
     hostname: Mapped[str] = mapped_column(Text)
     acquired_at: Mapped[datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(default=utcnow)
+    released_at: Mapped[datetime | None] = mapped_column()
+    completed_at: Mapped[datetime | None] = mapped_column()

@@ -26,11 +26,14 @@ def start_run(conn: Connection, command: str, sites: list[str]) -> int:
     return int(conn.execute(stmt.returning(CrawlRun.id)).scalar_one())
 
 
-def finish_run(conn: Connection, run_id: int, outcome: str, stats: dict[str, Any]) -> None:
+def finish_run(
+    conn: Connection, run_id: int, outcome: str, stats: dict[str, Any], sites: list[str] | None = None
+) -> None:
+    """Close the run; `sites`, when given, are the sites it crawled (a worker claims them as it goes)."""
     if outcome not in RUN_OUTCOMES or outcome == "running":
         raise ValueError(f"a finished run's outcome is finished, interrupted or failed, not {outcome!r}")
     stmt = update(CrawlRun).where(CrawlRun.id == run_id)
-    stmt = stmt.values(finished_at=utcnow(), outcome=outcome, stats=stats)
+    stmt = stmt.values(finished_at=utcnow(), outcome=outcome, stats=stats, **_sites(sites))
     if conn.execute(stmt).rowcount != 1:
         raise KeyError(f"no crawl run with id {run_id}")
 
@@ -64,10 +67,16 @@ def reap_stale_runs(conn: Connection, alive: Callable[[int | None, str | None], 
     return reaped
 
 
-def save_progress(conn: Connection, run_id: int, stats: dict[str, Any]) -> None:
+def save_progress(
+    conn: Connection, run_id: int, stats: dict[str, Any], sites: list[str] | None = None
+) -> None:
     """Counters of a run still going, so a run that dies keeps a record of what it had done."""
-    stmt = update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.outcome == "running").values(stats=stats)
-    conn.execute(stmt)
+    stmt = update(CrawlRun).where(CrawlRun.id == run_id, CrawlRun.outcome == "running")
+    conn.execute(stmt.values(stats=stats, **_sites(sites)))
+
+
+def _sites(sites: list[str] | None) -> dict[str, Any]:
+    return {} if sites is None else {"sites": list(sites)}
 
 
 def ended_runs(conn: Connection, limit: int = 2000) -> list[dict[str, Any]]:

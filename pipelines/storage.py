@@ -159,9 +159,11 @@ class Storage:
         with self._writer.begin() as conn:
             return runs.start_run(conn, command, sites)
 
-    def finish_run(self, run_id: int, outcome: str, stats: dict[str, Any]) -> None:
+    def finish_run(
+        self, run_id: int, outcome: str, stats: dict[str, Any], sites: list[str] | None = None
+    ) -> None:
         with self._writer.begin() as conn:
-            runs.finish_run(conn, run_id, outcome, stats)
+            runs.finish_run(conn, run_id, outcome, stats, sites)
 
     def store_batch(
         self, rows: Iterable[Mapping[str, Any]], marks: Iterable[UrlMark | Mapping[str, Any]]
@@ -216,9 +218,35 @@ class Storage:
         with self._writer.begin() as conn:
             return locks.heartbeat(conn, site_ids, pid, hostname, run_id)
 
-    def release_site_locks(self, site_ids: list[str], pid: int, hostname: str) -> int:
+    def claim_sites(
+        self,
+        site_ids: list[str],
+        pid: int,
+        hostname: str,
+        stale_after: float,
+        *,
+        limit: int | None = None,
+        round_start: datetime | None = None,
+        run_id: int | None = None,
+    ) -> locks.Claimed:
+        """Claim up to `limit` of these sites for this worker; see `pipelines.locks.claim`."""
         with self._writer.begin() as conn:
-            return locks.release(conn, site_ids, pid, hostname)
+            return locks.claim(
+                conn,
+                site_ids,
+                pid,
+                hostname,
+                stale_after,
+                limit=limit,
+                round_start=round_start,
+                run_id=run_id,
+            )
+
+    def release_site_locks(
+        self, site_ids: list[str], pid: int, hostname: str, *, completed: bool = False
+    ) -> int:
+        with self._writer.begin() as conn:
+            return locks.release(conn, site_ids, pid, hostname, completed=completed)
 
     def reap_stale_runs(self, stale_after: float) -> list[int]:
         """Runs left "running" by a dead process become failed/crashed; returns their ids."""
@@ -237,9 +265,9 @@ class Storage:
 
             return runs.reap_stale_runs(conn, alive)
 
-    def save_run_progress(self, run_id: int, stats: dict[str, Any]) -> None:
+    def save_run_progress(self, run_id: int, stats: dict[str, Any], sites: list[str] | None = None) -> None:
         with self._writer.begin() as conn:
-            runs.save_progress(conn, run_id, stats)
+            runs.save_progress(conn, run_id, stats, sites)
 
     # -- reads -------------------------------------------------------------------------------------
     def _read(self) -> Connection:
@@ -285,9 +313,10 @@ class Storage:
         with self._read() as conn:
             return validators.load(conn, site_ids)
 
-    def site_locks(self) -> list[locks.LockHolder]:
+    def site_locks(self, *, include_released: bool = False) -> list[locks.LockHolder]:
+        """The held site claims (with `include_released`, also the last holder of every other site)."""
         with self._read() as conn:
-            return locks.holders(conn)
+            return locks.holders(conn, include_released=include_released)
 
     def site_health(
         self, site_ids: list[str] | None = None, days: int = 28, silent_days: int = 3

@@ -19,6 +19,7 @@ from twisted.internet import task
 
 from crawler.accounting import DROPPED, FAILED, reason_key
 from crawler.items import ArticleItem, PageItem
+from crawler.site_stop import store_now
 from pipelines.bisect import describe
 from pipelines.disk import is_disk_full, stop_crawl
 from pipelines.storage import Storage, StoreEntry, UrlMark
@@ -76,6 +77,7 @@ class StorePipeline:
         )
         crawler.signals.connect(pipeline.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(pipeline.item_error, signal=signals.item_error)
+        crawler.signals.connect(pipeline.flush, signal=store_now)
         return pipeline
 
     def open_spider(self) -> None:

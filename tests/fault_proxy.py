@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from crawler.replica.server import InFlight
+
 
 @dataclass
 class Fault:
@@ -51,8 +53,7 @@ class FaultProxy:
         self.log: list[Hit] = []
         self.lock = threading.Lock()
         self.latency = latency  # seconds added to every answer, as a distant server would
-        self.in_flight = 0
-        self.max_in_flight = 0
+        self.in_flight = InFlight()
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
         self.httpd.proxy = self
         self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
@@ -89,14 +90,9 @@ class FaultProxy:
         with self.lock:
             self.log.append(Hit(path, status, time.monotonic(), dict(headers.items())))
 
-    def begin(self) -> None:
-        with self.lock:
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-
-    def end(self) -> None:
-        with self.lock:
-            self.in_flight -= 1
+    @property
+    def max_in_flight(self) -> int:
+        return self.in_flight.most
 
     def fetch(self, path: str, headers: Any) -> tuple[int, dict[str, str], bytes]:
         request = urllib.request.Request(self.upstream + path)
@@ -135,13 +131,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         proxy = self.server.proxy
-        proxy.begin()
-        try:
+        with proxy.in_flight:
             if proxy.latency:
                 time.sleep(proxy.latency)
             self._answer(proxy)
-        finally:
-            proxy.end()
 
     def _answer(self, proxy: FaultProxy) -> None:
         fault = proxy._fault_for(self.path)

@@ -161,3 +161,22 @@ def test_selector_names_are_documented() -> None:
     section = README[README.index("## Adding a site") :]
     for name in SELECTOR_FIELDS:
         assert f"`{name}`" in section, f"selector {name} is not in 'Adding a site'"
+
+
+def test_deployment_page_covers_the_fleet() -> None:
+    """docs/deployment.md: the settings that matter, adding a machine, watching the fleet, capacity."""
+    page = (REPO / "docs" / "deployment.md").read_text(encoding="utf-8")
+    for setting in (
+        "PROVNEWS_SITES_PER_WORKER",
+        "PROVNEWS_LOCK_HEARTBEAT",
+        "PROVNEWS_LOCK_STALE",
+        "PROVNEWS_SITE_MIN_INTERVAL",
+    ):
+        assert f"`{setting}`" in page and f"`{setting}`" in README, setting
+    for command in ("provnews workers", "provnews runs", "provnews health", "provnews db upgrade"):
+        assert command in page, command
+    for heading in ("## Setting it up", "## Watching the fleet", "## Capacity estimate", "Adding a machine"):
+        assert heading in page, heading
+    for scale in ("34 sites", "500 sites"):
+        assert scale in page
+    assert "docs/deployment.md" in README

@@ -130,8 +130,10 @@ def test_runs_list_show_and_health(replica: ReplicaServer, tmp_path: Path) -> No
 
 
 def lock_count(db: str) -> int:
+    """Sites held now (a released claim stays as a row: its last holder and completion)."""
     with Storage.open(db) as storage, storage.engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(SiteLockRow)).scalar_one())
+        query = select(func.count()).select_from(SiteLockRow).where(SiteLockRow.released_at.is_(None))
+        return int(conn.execute(query).scalar_one())
 
 
 def test_a_site_is_crawled_by_one_run_at_a_time(replica: ReplicaServer, tmp_path: Path) -> None:
@@ -172,6 +174,8 @@ def test_a_site_is_crawled_by_one_run_at_a_time(replica: ReplicaServer, tmp_path
         partly = provnews(db, "crawl", "baogialai", "baocantho", "--sites-file", str(fast))
         assert partly.returncode == 0, partly.stderr[-3000:]
         assert f"baogialai: skipped, another crawl holds it (run 1, pid {holder.pid}" in partly.stderr
+        notice = f"scale-out needs PostgreSQL: another crawl (pid {holder.pid} on {HOSTNAME}) works on"
+        assert notice in partly.stderr and notice in refused.stderr
         assert "crawled 1 site(s): baocantho" in partly.stdout
         assert holder.poll() is None and lock_count(db) == 1  # still held, still waiting
         release.set()

@@ -105,7 +105,8 @@ def test_a_site_over_its_time_budget_stops_and_releases_its_lock(
 
             def locked() -> set[str]:
                 with storage.engine.connect() as conn:
-                    return set(conn.execute(select(SiteLockRow.site_id)).scalars())
+                    held = select(SiteLockRow.site_id).where(SiteLockRow.released_at.is_(None))
+                    return set(conn.execute(held).scalars())
 
             wait_for(lambda: SLOW in locked() or proc.poll() is not None)
             # The slow site's article requests take 12 s: its lock goes while they are still under way.

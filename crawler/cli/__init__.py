@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "runs": ("runs:runs", "The last crawl runs, or one in full."),
     "health": ("health:health", "Per-site health; exits 1 when a site needs attention."),
     "schedule": ("schedule:schedule", "Send crawl jobs to Scrapyd nodes, the sites spread over them."),
+    "workers": ("workers:workers", "Which crawl worker holds which site, and its heartbeat."),
 }
 
 

@@ -13,7 +13,7 @@ from crawler.cli.common import check_site_ids, db_option, db_url, echo, load_reg
 
 # Exit statuses, for cron and systemd (README, docs/scheduling).
 EXIT_STATUS = {"finished": 0, "failed": 1, "partial": 4, "interrupted": 5}
-LOCKED_EXIT = 3  # every site asked for is locked by another run
+LOCKED_EXIT = 3  # nothing to claim: every site asked for is held by another run, or just crawled
 _BOOLEANS = ("0", "1", "true", "false", "True", "False")
 
 
@@ -82,7 +82,11 @@ def crawl(
 
     Exit status: 0 when the run finished (every site ok), 1 when it failed (no site ok, or disk full),
     4 when it was partial (some sites failed), 5 when it was interrupted (SIGTERM, Ctrl-C), 3 when
-    every site asked for is being crawled by another run (its lock is named)."""
+    there is nothing to claim: every site asked for is being crawled by another run (named), or was
+    completed within PROVNEWS_SITE_MIN_INTERVAL.
+
+    Several crawl processes (on one machine or many, one PostgreSQL) divide the sites between them:
+    each claims PROVNEWS_SITES_PER_WORKER sites at a time and the next ones as it finishes them."""
     if until and not since:
         raise click.UsageError("--until needs --since")
     if since and until and until < since:
@@ -113,12 +117,14 @@ def crawl(
         settings=overrides,
     )
     held = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("provnews/lock/held_by/")}
+    done = {k.rsplit("/", 1)[-1]: v for k, v in stats.items() if k.startswith("provnews/lock/done_at/")}
     if stats.get("finish_reason") == "locked":
-        holders = "; ".join(f"{site} by {holder}" for site, holder in held.items())
-        echo(f"provnews crawl: not started: every site asked for is being crawled: {holders}", err=True)
+        reasons = [f"{site} is being crawled by {holder}" for site, holder in held.items()]
+        reasons += [f"{site} was crawled at {at}" for site, at in done.items()]
+        echo(f"provnews crawl: not started, nothing to claim: {'; '.join(reasons)}", err=True)
         ctx.exit(LOCKED_EXIT)
-    site_ids = [s.id for s in chosen if s.id not in held]
-    summary = recorded_summary(db_url(ctx), stats, site_ids)
+    summary = recorded_summary(db_url(ctx), stats, [s.id for s in chosen if s.id not in held])
+    site_ids = list(summary.get("sites") or {})  # those this worker claimed and crawled
     echo(crawl_summary(summary, site_ids, stats.get("provnews/run_id")))
     ctx.exit(EXIT_STATUS.get(str(summary.get("outcome")), 1))
 

@@ -158,6 +158,7 @@ def show(ctx: click.Context, run_id: int, as_json: bool) -> None:
         f"  waits:     Retry-After honoured {s.get('retry_after', 0)} times; "
         f"{s.get('retry_after_left', 0)} URLs left for a later run (asked to wait longer than a run waits)",
     ]
+    lines.extend(claim_lines(s.get("claims") or {}))
     if s.get("failure"):
         lines.append(f"  failure:   {s['failure']}")
     if s.get("note"):
@@ -173,6 +174,22 @@ def show(ctx: click.Context, run_id: int, as_json: bool) -> None:
         lines.append("  article URLs per site (met = stored + dropped + failed + pending):")
         lines.extend(balance_lines(s))
     echo("\n".join(lines))
+
+
+def claim_lines(claims: dict[str, Any]) -> list[str]:
+    """Per site this worker claimed: when it claimed and released it, how it ended, whose it was."""
+    if not claims:
+        return []
+    lines = ["  claims (sites this worker crawled, +07:00):"]
+    for site_id, c in sorted(claims.items(), key=lambda kv: kv[1].get("claimed_at") or ""):
+        line = (
+            f"    {site_id:<20} {(c.get('claimed_at') or '-')[:19]} .. {(c.get('released_at') or '-')[:19]}"
+            f"  {c.get('how') or 'held'}"
+        )
+        if c.get("taken_over_from"):
+            line += f"; taken over from {c['taken_over_from']}"
+        lines.append(line)
+    return lines
 
 
 def _kv(mapping: Any) -> str:

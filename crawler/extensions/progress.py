@@ -25,7 +25,7 @@ class Progress:
         self.out = out
         self.started = time.monotonic()
         self.loop: task.LoopingCall | None = None
-        self.sites: list[str] = []
+        self.spider: Spider | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Progress:
@@ -39,7 +39,7 @@ class Progress:
 
     def spider_opened(self, spider: Spider) -> None:
         self.started = time.monotonic()
-        self.sites = [s.id for s in getattr(spider, "sites", [])]
+        self.spider = spider  # its sites grow as the run claims more
         self.loop = task.LoopingCall(self.report)
         self.loop.start(self.interval, now=False)
 
@@ -52,7 +52,7 @@ class Progress:
         stats: dict[str, Any] = self.crawler.stats.get_stats() if self.crawler.stats else {}
         elapsed = max(time.monotonic() - self.started, 1e-6)
         out = []
-        for site_id in self.sites:
+        for site_id in [s.id for s in getattr(self.spider, "sites", [])]:
 
             def get(key: str, site_id: str = site_id) -> int:
                 return int(stats.get(f"provnews/site/{site_id}/{key}", 0))

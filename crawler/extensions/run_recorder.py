@@ -43,7 +43,7 @@ class RunRecorder:
         self.db_url = db_url
         self.command = command
         self.run_id: int | None = None
-        self.sites: list[str] = []
+        self.spider: Spider | None = None
         self.loop: task.LoopingCall | None = None
         self.stale_after = crawler.settings.getfloat("PROVNEWS_LOCK_STALE", 600.0)
         self.save_interval = crawler.settings.getfloat("PROVNEWS_RUN_SAVE_INTERVAL", 30.0)
@@ -63,7 +63,7 @@ class RunRecorder:
     def spider_opened(self, spider: Spider) -> None:
         if getattr(spider, "lock_refused", False):  # every site is being crawled by another run
             return
-        self.sites = [s.id for s in getattr(spider, "sites", [])]
+        self.spider = spider
         make_reserve(self.db_url)  # room to record the run's end should the disk fill up
         with Storage.open(self.db_url) as storage:
             for run_id in storage.reap_stale_runs(self.stale_after):
@@ -78,6 +78,11 @@ class RunRecorder:
         self.loop = task.LoopingCall(self.save_progress)
         self.loop.start(self.save_interval, now=False)
 
+    @property
+    def sites(self) -> list[str]:
+        """The sites of the run so far: a worker claims more as it goes (SiteClaims)."""
+        return [s.id for s in getattr(self.spider, "sites", [])]
+
     def response_downloaded(self, response: Response, request: Request, spider: Spider | None = None) -> None:
         site_id = request.meta.get("site_id")
         if site_id and self.crawler.stats is not None:
@@ -88,9 +93,9 @@ class RunRecorder:
             return
         try:
             with Storage.open(self.db_url) as storage:
-                storage.save_run_progress(
-                    self.run_id, run_summary(self.crawler.stats.get_stats(), self.sites)
-                )
+                sites = self.sites
+                summary = run_summary(self.crawler.stats.get_stats(), sites)
+                storage.save_run_progress(self.run_id, summary, sites)
         except Exception as exc:  # progress is a courtesy; the crawl goes on
             logger.warning("could not save the run's progress: %s", exc)
 
@@ -104,7 +109,8 @@ class RunRecorder:
         ledger = getattr(spider, "ledger", None)
         if ledger is not None:  # what is still open now was not taken up: left for the next run
             ledger.settle_open(PENDING, pending_reason(reason))
-        summary = run_summary({**stats.get_stats(), "finish_reason": reason}, self.sites)
+        sites = self.sites
+        summary = run_summary({**stats.get_stats(), "finish_reason": reason}, sites)
         for site_id, account in summary["sites"].items():
             if account["status"] != "ok":  # one line per site, however many requests failed
                 t = totals(account)
@@ -120,12 +126,12 @@ class RunRecorder:
                 )
         with Storage.open(self.db_url) as storage:
             try:
-                storage.finish_run(self.run_id, summary["outcome"], summary)
+                storage.finish_run(self.run_id, summary["outcome"], summary, sites)
             except Exception as exc:
                 if not is_disk_full(exc) or not free_reserve(self.db_url):
                     raise
                 # the disk is full: the reserve's room is enough for the run's record
-                storage.finish_run(self.run_id, summary["outcome"], summary)
+                storage.finish_run(self.run_id, summary["outcome"], summary, sites)
         logger.info("Run %s %s: %s", self.run_id, summary["outcome"], summary)
 
 
@@ -172,6 +178,8 @@ def run_summary(stats: dict[str, Any], sites: list[str] | None = None) -> dict[s
             v for k, v in stats.items() if k.startswith("provnews/retry/retry_after_too_long/")
         ),
         "sites_skipped_locked": stats.get("provnews/lock/skipped", 0),
+        # per site crawled: when this worker claimed and released it, and from whom it took it over
+        "claims": dict(stats.get("provnews/claims/sites") or {}),
         "outcomes": outcomes,
         "outcome_reasons": {cls: dict(sorted(c.items())) for cls, c in by_reason.items()},
         "urls": urls,

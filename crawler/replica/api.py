@@ -19,6 +19,8 @@ from crawler.replica.sitegen import (
     SiteModel,
     build_site,
     ground_truth,
+    is_replica_site,
+    spec_for,
 )
 
 ARTICLE_PATTERNS = {"post": r"-post\d+\.html$", "a-id": r"-a\d+\.html$"}
@@ -42,11 +44,15 @@ class ReplicaServer:
         feed_size: int = 10,
         undated: bool = False,
         news_sitemap: bool = False,
+        latency: float = 0.0,
     ) -> None:
         """`feed_size`: items per RSS feed; `undated`: article pages carry no date anywhere (discovery
-        alone can date them); `news_sitemap`: sitemaps carry Google News publication dates."""
+        alone can date them); `news_sitemap`: sitemaps carry Google News publication dates; `latency`:
+        seconds each answer takes (so that requests a crawler makes at once to a site overlap, and
+        `max_concurrency` sees them). A site id may also be a numbered copy of one ("baogialai-2")."""
         self.site_ids = list(sites or DEFAULT_SITES)
-        unknown = [s for s in self.site_ids if s not in SPECS]
+        self.latency = latency
+        unknown = [s for s in self.site_ids if not is_replica_site(s)]
         if unknown:
             raise ValueError(f"unknown replica site(s) {unknown}; known: {sorted(SPECS)}")
         if articles_per_site < 2:
@@ -67,7 +73,7 @@ class ReplicaServer:
         try:
             for index, site_id in enumerate(self.site_ids):
                 port = 0 if self.port_base is None else self.port_base + index
-                self._runtimes[site_id] = SiteRuntime(self.models[site_id], self.host, port)
+                self._runtimes[site_id] = SiteRuntime(self.models[site_id], self.host, port, self.latency)
         except OSError:
             self.stop()
             raise
@@ -112,7 +118,7 @@ class ReplicaServer:
         slugs = listings if listings is not None else tuple(slug for slug, _ in SECTIONS)
         blocks = []
         for site_id in self.site_ids:
-            spec, base = SPECS[site_id], self.base_url(site_id)
+            spec, base = spec_for(site_id), self.base_url(site_id)
             feed = "rss/home.rss" if spec.family == "post" else "rss/cate/thoi-su/"
             lines = [
                 "[[site]]",
@@ -160,6 +166,13 @@ class ReplicaServer:
         runtime = self._runtime(site_id)
         with runtime.log_lock:
             return list(runtime.log)
+
+    def max_concurrency(self) -> dict[str, int]:
+        """Per site, the most requests it was answering at one moment since it started."""
+        out = {}
+        for site_id, runtime in self._runtimes.items():
+            out[site_id] = runtime.in_flight.most
+        return out
 
     def clear_log(self) -> None:
         for runtime in self._runtimes.values():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
@@ -26,6 +27,24 @@ GIF = (
 HTML = "text/html; charset=utf-8"
 
 
+class InFlight:
+    """Requests being answered now, and the most at one moment (`with in_flight:` around each)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now = 0
+        self.most = 0
+
+    def __enter__(self) -> None:
+        with self.lock:
+            self.now += 1
+            self.most = max(self.most, self.now)
+
+    def __exit__(self, *exc: object) -> None:
+        with self.lock:
+            self.now -= 1
+
+
 @dataclass
 class Response:
     status: int
@@ -37,11 +56,13 @@ class Response:
 class SiteRuntime:
     """One replica site: its model, renderer, HTTP server thread and request log."""
 
-    def __init__(self, model: SiteModel, host: str, port: int) -> None:
+    def __init__(self, model: SiteModel, host: str, port: int, latency: float = 0.0) -> None:
         self.model = model
         self.lock = threading.RLock()
         self.log: list[tuple[str, str, int]] = []
         self.log_lock = threading.Lock()
+        self.latency = latency
+        self.in_flight = InFlight()
         self.httpd = _Server((host, port), _Handler)
         self.httpd.site = self
         self.port = self.httpd.server_address[1]
@@ -223,6 +244,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, head: bool) -> None:
         site = self.server.site
+        with site.in_flight:
+            self._answer(site, head)
+
+    def _answer(self, site: SiteRuntime, head: bool) -> None:
+        if site.latency:
+            time.sleep(site.latency)
         try:
             response, extra = site.respond(self.path, self.headers)
         except Exception:  # pragma: no cover - a bug in the replica must still answer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 
 from crawler.replica import content as C
@@ -68,6 +68,27 @@ SPECS: dict[str, SiteSpec] = {
     ),
 }
 DEFAULT_SITES = tuple(SPECS)
+
+
+def spec_for(site_id: str) -> SiteSpec:
+    """A replica site's spec: one of SPECS, or a copy of one under a numbered id ("baogialai-2": the
+    same kind of site again, served on its own port, for tests that need many sites)."""
+    if site_id in SPECS:
+        return SPECS[site_id]
+    base, sep, number = site_id.rpartition("-")
+    if sep and number.isdigit() and base in SPECS:
+        spec = SPECS[base]
+        return replace(spec, id=site_id, name=f"{spec.name} {number}")
+    raise KeyError(site_id)
+
+
+def is_replica_site(site_id: str) -> bool:
+    try:
+        spec_for(site_id)
+    except KeyError:
+        return False
+    return True
+
 
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("thoi-su", "Thời sự"),
@@ -328,7 +349,7 @@ def make_article(
 
 
 def build_site(site_id: str, n_articles: int = 24, seed: int = 7) -> SiteModel:
-    spec = SPECS[site_id]
+    spec = spec_for(site_id)
     rng = random.Random(f"provnews-replica:{seed}:{site_id}")
     minutes = sorted(rng.sample(range(SPAN_DAYS * 24 * 60), n_articles + 1))
     section_cycle = ("thoi-su", "thoi-su", "kinh-te", "xa-hoi", "thoi-su", "thoi-su", "kinh-te", "van-hoa")

@@ -14,9 +14,11 @@ in a thread, with limits per document, on the sitemap index depth and on documen
 
 from __future__ import annotations
 
+import functools
+import inspect
 import logging
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -75,6 +77,34 @@ SOURCE, ARTICLE = "source", "article"
 # nothing new (after a complete walk), or down to the backfill's `since`.
 WALK, FRESH, BACKFILL = "walk", "fresh", "backfill"
 DISCOVERY_PART = 1000  # article links admitted (one read, one write of URL states) between reactor turns
+WORK = "provnews_work"  # meta marker of a request counted in NewsSpider.work until it is answered
+
+
+def answers_request(callback: Callable[..., Any]) -> Callable[..., Any]:
+    """A callback (generator or async generator) whose request counts as answered once its output is
+    done with, or it raised (see `NewsSpider.work`)."""
+    if inspect.isasyncgenfunction(callback):
+
+        @functools.wraps(callback)
+        async def async_answering(self: NewsSpider, response: Response, **kwargs: Any) -> AsyncIterator[Any]:
+            try:
+                async for out in callback(self, response, **kwargs):
+                    yield out
+            finally:
+                if response.request is not None:
+                    self._answered(response.request)
+
+        return async_answering
+
+    @functools.wraps(callback)
+    def answering(self: NewsSpider, response: Response, **kwargs: Any) -> Iterator[Any]:
+        try:
+            yield from callback(self, response, **kwargs)
+        finally:
+            if response.request is not None:
+                self._answered(response.request)
+
+    return answering
 
 
 @dataclass
@@ -108,7 +138,8 @@ class NewsSpider(Spider):
             raise ValueError("until needs since: a backfill covers since..until")
         if self.since and self.until and self.until < self.since:
             raise ValueError(f"until ({self.until}) is before since ({self.since})")
-        self.sites: list[Site] = []
+        self.requested: list[Site] = []  # the sites asked for
+        self.sites: list[Site] = []  # those this run crawls (narrowed, then grown, by the SiteClaims)
         self.db_url = ""
         self.scheduled: Counter[str] = Counter()  # article requests per site, for max_articles
         self.documents: Counter[str] = Counter()  # sitemaps and feeds read per site, for their limit
@@ -124,6 +155,11 @@ class NewsSpider(Spider):
         self.crawl_state = CrawlState(self._count, backfill=self.backfill)
         self.ledger = Ledger(self._count)  # every article URL met, until its outcome is counted
         self.refusals_logged: set[str | None] = set()  # sites whose first redirect/address refusal was logged
+        # Requests of each site not answered yet (made, and their callback or errback not done), and
+        # the sites whose start requests are still being made: a site is done when it has neither and
+        # the ledger holds none of its URLs (see `site_busy`).
+        self.work: Counter[str] = Counter()
+        self.starting: set[str] = set()
 
     @property
     def backfill(self) -> bool:
@@ -147,16 +183,17 @@ class NewsSpider(Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
         registry = load_sites(spider.sites_file or crawler.settings.get("PROVNEWS_SITES_FILE") or None)
-        spider.sites = select_sites(registry, spider.site_arg)
+        spider.requested = select_sites(registry, spider.site_arg)
+        spider.sites = list(spider.requested)
         # Per-site politeness: each site is its own download slot with the registry's delay.
-        slots = {s.id: {"delay": s.delay, "concurrency": s.concurrency} for s in spider.sites}
+        slots = {s.id: {"delay": s.delay, "concurrency": s.concurrency} for s in spider.requested}
         crawler.settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
         spider.db_url = crawler.settings.get("PROVNEWS_DB_URL")
         state = spider.crawl_state
         state.max_attempts = crawler.settings.getint("PROVNEWS_MAX_ATTEMPTS", 5)
         state.retry_backoff = crawler.settings.getfloat("PROVNEWS_RETRY_BACKOFF", 900.0)
         state.storage = Storage.open(spider.db_url)
-        state.storage.upsert_sites(spider.sites)
+        state.storage.upsert_sites(spider.requested)
         # A site stopped within the run did not take all its discovery led to: keep no validators.
         crawler.signals.connect(spider.crawl_state.mark_unclean, signal=site_stopped)
         settings = crawler.settings
@@ -166,32 +203,55 @@ class NewsSpider(Spider):
         spider.walk_max_pages = settings.getint("PROVNEWS_LISTING_WALK_MAX_PAGES", 200)
         spider.resume_page = settings.getint("PROVNEWS_RESUME_PAGE", 500)
         crawler.signals.connect(spider.resume_more, signal=signals.spider_idle)
+        crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
         return spider
 
     # -- start: what earlier runs left, then the discovery sources ---------------------------------
     async def start(self) -> AsyncIterator[Request]:
-        # self.sites may have been narrowed by the SiteLock extension since from_crawler.
-        for site in self.sites:
+        # self.sites may have been narrowed by the SiteClaims extension since from_crawler.
+        sites = list(self.sites)
+        self.starting.update(site.id for site in sites)
+        for site in sites:
             self.crawl_state.load(site.id)
-        for site in self.sites:
+        for site in sites:
             for request in self._resumed(site):
                 yield request
-        for site in self.sites:
-            for source in site.sitemaps:
-                if self._document_allowed(site, source):
-                    yield self._source(site, source, self.parse_sitemap, depth=0)
-            if self.backfill:
-                # A period is backfilled from the sitemaps; a site without any walks its listings
-                # down to `since`. Feeds only carry "now".
-                if not site.sitemaps:
-                    for source in site.listings:
-                        yield self._listing(site, ListingRead(site_url(site, source), BACKFILL), 1)
-                continue
-            for source in site.feeds:
-                if self._document_allowed(site, source):
-                    yield self._source(site, source, self.parse_feed)
-            for request in self._listing_starts(site):
+        for site in sites:
+            for request in self._discovery_starts(site):
                 yield request
+        self.starting.difference_update(site.id for site in sites)
+
+    def add_site(self, site: Site) -> list[Request]:
+        """A site claimed while the run goes on: its start requests (left URLs, then discovery)."""
+        if site not in self.sites:
+            self.sites.append(site)
+        self.crawl_state.load(site.id)
+        return [*self._resumed(site), *self._discovery_starts(site)]
+
+    def site_busy(self, site_id: str) -> bool:
+        """Whether the site still has work in this run: requests not answered, start requests not made,
+        or article URLs whose outcome is not counted yet (an item on its way to storage)."""
+        return self.work[site_id] > 0 or site_id in self.starting or self.ledger.open_for(site_id) > 0
+
+    def more_for(self, site: Site) -> list[Request]:
+        """The next page of URLs earlier runs left for this site (none once they are all taken)."""
+        return list(self._resumed(site))
+
+    def _discovery_starts(self, site: Site) -> Iterator[Request]:
+        for source in site.sitemaps:
+            if self._document_allowed(site, source):
+                yield self._source(site, source, self.parse_sitemap, depth=0)
+        if self.backfill:
+            # A period is backfilled from the sitemaps; a site without any walks its listings
+            # down to `since`. Feeds only carry "now".
+            if not site.sitemaps:
+                for source in site.listings:
+                    yield self._listing(site, ListingRead(site_url(site, source), BACKFILL), 1)
+            return
+        for source in site.feeds:
+            if self._document_allowed(site, source):
+                yield self._source(site, source, self.parse_feed)
+        yield from self._listing_starts(site)
 
     def _resumed(self, site: Site) -> Iterator[Request]:
         """Requests for the next page of URLs earlier runs left unfinished, within --max-articles."""
@@ -274,6 +334,7 @@ class NewsSpider(Spider):
             logger.warning("%s: %s %s lists nothing", site.id, what, response.url)
         return parsed
 
+    @answers_request
     async def parse_sitemap(self, response: Response, site: Site, depth: int = 0) -> AsyncIterator[Request]:
         self._keep_validators(site, response)
         await maybe_deferred_to_future(self.documents_at_once.acquire())
@@ -303,6 +364,7 @@ class NewsSpider(Spider):
                 break
             yield self._source(site, link.url, self.parse_sitemap, depth=depth + 1)
 
+    @answers_request
     async def parse_feed(self, response: Response, site: Site) -> AsyncIterator[Request]:
         self._keep_validators(site, response)
         await maybe_deferred_to_future(self.documents_at_once.acquire())
@@ -328,6 +390,7 @@ class NewsSpider(Spider):
             for request in self._articles(site, links[start : start + DISCOVERY_PART], source)[0]:
                 yield request
 
+    @answers_request
     def parse_listing(
         self, response: Response, site: Site, read: ListingRead, page: int
     ) -> Iterable[Request]:
@@ -407,11 +470,13 @@ class NewsSpider(Spider):
         if self.crawl_state.disk_full is not None:  # URLs that could not be recorded are not requested
             stop_crawl(self.crawler, self.crawl_state.disk_full)
             for request in requests:
+                self._answered(request)
                 self._settle(site.id, request.cb_kwargs["url"], PENDING, "disk_full")
             return [], new
         return requests, new
 
     # -- articles --------------------------------------------------------------------------------
+    @answers_request
     def parse_article(
         self,
         response: Response,
@@ -443,6 +508,7 @@ class NewsSpider(Spider):
     ) -> Request:
         self.scheduled[site.id] += 1
         self.ledger.met(site.id, url)
+        self.work[site.id] += 1
         kwargs: dict[str, Any] = {"site": site, "url": url}
         if published:  # the date discovery saw, for a page that gives none
             kwargs |= {"discovered_date": published, "discovered_date_source": date_source}
@@ -451,11 +517,12 @@ class NewsSpider(Spider):
             callback=self.parse_article,
             cb_kwargs=kwargs,
             errback=self._failed,
-            meta={"download_slot": site.id, "site_id": site.id, "provnews_kind": ARTICLE},
+            meta={"download_slot": site.id, "site_id": site.id, "provnews_kind": ARTICLE, WORK: True},
         )
 
     def _source(self, site: Site, url: str, callback: Any, **cb_kwargs: Any) -> Request:
         # Feeds, sitemaps and listing pages are asked for conditionally (outside backfills).
+        self.work[site.id] += 1
         return Request(
             site_url(site, url),
             callback=callback,
@@ -466,6 +533,7 @@ class NewsSpider(Spider):
                 "site_id": site.id,
                 "provnews_kind": SOURCE,
                 "provnews_conditional": not self.backfill,
+                WORK: True,
             },
         )
 
@@ -483,6 +551,12 @@ class NewsSpider(Spider):
         request: Request | None = getattr(failure, "request", None)
         if request is None:
             return
+        try:
+            self._request_failed(request, failure)
+        finally:
+            self._answered(request)
+
+    def _request_failed(self, request: Request, failure: Failure) -> None:
         site_id = request.meta.get("site_id")
         article = request.meta.get("provnews_kind") == ARTICLE
         url = request.cb_kwargs.get("url", request.url)
@@ -607,6 +681,18 @@ class NewsSpider(Spider):
             self.ledger.met(site_id, url)
         self.ledger.settle(url, outcome, reason)
         self._stop_if_disk_full()  # the outcome could not be written
+
+    def _answered(self, request: Request) -> None:
+        """The request (or the redirect or retry that replaced it) is done with: its site has one
+        request less under way. Counted once, by the marker its meta carries."""
+        if request.meta.pop(WORK, False):
+            site_id = request.meta.get("site_id")
+            if site_id and self.work[site_id] > 0:
+                self.work[site_id] -= 1
+
+    def _dropped(self, request: Request, spider: Spider | None = None) -> None:
+        """request_dropped: the scheduler refused it (a duplicate); it will not be answered."""
+        self._answered(request)
 
     def _count(self, key: str, n: int = 1) -> None:
         if self.crawler.stats is not None:
