@@ -1,13 +1,16 @@
-"""Near-duplicate signatures: MinHash (one-permutation hashing) over 5-syllable shingles of the text.
+"""Near-duplicate signatures: MinHash (one-permutation hashing) over 5-word shingles of the text.
 
 The same story republished by several papers (wire copy, "Theo TTXVN") differs in its dateline, sapo and
-byline but shares most 5-syllable runs, so its shingle sets have a high Jaccard similarity. A signature
+byline but shares most 5-word runs, so its shingle sets have a high Jaccard similarity. A signature
 holds the minimum shingle hash in each of 32 bins; 8 bands of 4 bins give the lookup keys, and two
 articles sharing a key are one cluster when their signatures agree on at least `THRESHOLD` of the bins.
 
-Cost matters (it runs on every insert), so the per-shingle work happens in C: words map to stable
-64-bit ids through a per-process cache, and shingles hash as tuples of ints, which CPython hashes
-deterministically (no PYTHONHASHSEED salt for ints and tuples; `test_neardup` pins known values).
+Every hash here is a fixed function of the text's UTF-8 bytes, never Python's `hash()`: stored
+signatures and band keys must mean the same in every process, Python version and PYTHONHASHSEED.
+A word's hash is its 64-bit BLAKE2b digest (cached per process: the vocabulary is small); a shingle's
+hash mixes the digests of its five words with the xxHash64 round and finaliser, in numpy, so the
+per-shingle work of a batch of texts runs in C (it runs on every insert; see
+`benchmarks/neardup_speed.py`). A band key is the BLAKE2b digest of the band number and its bins.
 """
 
 from __future__ import annotations
@@ -27,42 +30,50 @@ MIN_SHINGLES = 24  # shorter texts are not clustered: too few shingles to tell c
 MAX_WORDS = 300  # the start of a text is enough to recognise a copy, and keeps inserts fast
 EMPTY = (1 << 63) - 1  # no smaller than any hash (signed 64-bit): an empty bin
 _PACK = struct.Struct(f"<{BINS}q")
-assert BINS & (BINS - 1) == 0  # bins are picked with a bit mask in `signatures`
+_BAND = struct.Struct(f"<B{ROWS}q")
+assert BINS & (BINS - 1) == 0  # bins are picked with a bit mask in `_signatures`
 
 
-class _WordIds(dict[str, int]):
-    """word → stable 64-bit id, computed once per process."""
+def word_hash(word: str) -> int:
+    """The fixed 64-bit hash of a word: its BLAKE2b digest, little-endian."""
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+class _WordHashes(dict[str, int]):
+    """word → `word_hash(word)`, computed once per process."""
 
     def __missing__(self, word: str) -> int:
-        value = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
-        if len(self) < 2_000_000:  # bounded: the folded Vietnamese vocabulary is small
+        value = word_hash(word)
+        if len(self) < 2_000_000:  # bounded: the Vietnamese vocabulary is small
             self[word] = value
         return value
 
 
-_IDS = _WordIds()
+_WORDS = _WordHashes()
 
-# CPython's hash of a non-negative int is the int modulo 2**61 - 1 (sys.hash_info.modulus).
-_MODULUS = (1 << 61) - 1
-
-
-class _Lanes(dict[str, int]):
-    """word → hash(its id): the value CPython's tuple hash mixes in for that word."""
-
-    def __missing__(self, word: str) -> int:
-        value = _IDS[word] % _MODULUS
-        if len(self) < 2_000_000:
-            self[word] = value
-        return value
+# xxHash64's primes, round and finaliser (avalanche), applied to 64-bit lanes in uint64 arithmetic.
+_P1 = np.uint64(0x9E3779B185EBCA87)
+_P2 = np.uint64(0xC2B2AE3D27D4EB4F)
+_P3 = np.uint64(0x165667B19E3779F9)
+_P5 = np.uint64(0x27D4EB2F165667C5)
+_SEED = _P5 + np.uint64(SHINGLE * 8)  # xxHash64's start for a short input of SHINGLE lanes
 
 
-_LANES = _Lanes()
-# CPython 3.8+ tuple hash (xxHash-based, Objects/tupleobject.c), 64-bit constants.
-_XXPRIME_1 = np.uint64(11400714785074694791)
-_XXPRIME_2 = np.uint64(14029467366897019727)
-_XXPRIME_5 = np.uint64(2870177450012600261)
-_TUPLE_TAIL = np.uint64(SHINGLE ^ (2870177450012600261 ^ 3527539))
-_MINUS_ONE = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+def _shingle_hashes(lane: np.ndarray) -> np.ndarray:
+    """The hash of every run of SHINGLE consecutive word hashes in `lane` (uint64), as int64."""
+    count = len(lane) - SHINGLE + 1
+    acc = np.full(count, _SEED, dtype=np.uint64)
+    for offset in range(SHINGLE):
+        k = lane[offset : offset + count] * _P2
+        k = ((k << np.uint64(31)) | (k >> np.uint64(33))) * _P1
+        acc ^= k
+        acc = ((acc << np.uint64(27)) | (acc >> np.uint64(37))) * _P1 + _P3
+    acc ^= acc >> np.uint64(33)
+    acc *= _P2
+    acc ^= acc >> np.uint64(29)
+    acc *= _P3
+    acc ^= acc >> np.uint64(32)
+    return acc.view(np.int64)
 
 
 def signature(text: str) -> list[int] | None:
@@ -70,28 +81,11 @@ def signature(text: str) -> list[int] | None:
 
     Words are taken as written (whitespace split, punctuation kept, case and accents kept): copies of
     one story are written alike, and folding would cost more than the whole signature."""
-    words = text.split(None, MAX_WORDS)[:MAX_WORDS]
-    if len(words) < SHINGLE + MIN_SHINGLES - 1:
-        return None
-    ids = list(map(_IDS.__getitem__, words))
-    shingles = sorted(set(map(hash, zip(*(ids[i:] for i in range(SHINGLE)), strict=False))))
-    if len(shingles) < MIN_SHINGLES:
-        return None
-    mins = [EMPTY] * BINS
-    filled = 0
-    for value in shingles:  # ascending: the first value seen in a bin is its minimum
-        slot = value % BINS
-        if mins[slot] == EMPTY:
-            mins[slot] = value
-            filled += 1
-            if filled == BINS:
-                break
-    return mins
+    return signatures([text])[0]
 
 
 def signatures(texts: Sequence[str]) -> list[list[int] | None]:
-    """`signature` of many texts at once, vectorised with numpy: the same values (CPython's tuple hash
-    of the shingle's word ids is recomputed in uint64 arithmetic), several times faster per text."""
+    """`signature` of many texts at once (one numpy pass per chunk of texts)."""
     return signatures_of_words([text.split(None, MAX_WORDS)[:MAX_WORDS] for text in texts])
 
 
@@ -108,35 +102,27 @@ _CHUNK = 4096  # texts per numpy pass: text numbers stay int16 for the radix sor
 
 def _signatures(texts: Sequence[Sequence[str]]) -> list[list[int] | None]:
     out: list[list[int] | None] = [None] * len(texts)
-    lanes: list[int] = []
+    words: list[int] = []
     lengths: list[int] = []
-    for words in texts:
-        used = len(words) if len(words) < MAX_WORDS else MAX_WORDS
+    for text in texts:
+        used = len(text) if len(text) < MAX_WORDS else MAX_WORDS
         if used < SHINGLE + MIN_SHINGLES - 1:
             lengths.append(0)
             continue
-        lanes += map(_LANES.__getitem__, words[:used])
+        words += map(_WORDS.__getitem__, text[:used])
         lengths.append(used)
-    if not lanes:
+    if not words:
         return out
-    lane = np.array(lanes, dtype=np.uint64)
-    count = len(lane) - SHINGLE + 1
-    acc = np.full(count, _XXPRIME_5, dtype=np.uint64)
-    for offset in range(SHINGLE):
-        acc += lane[offset : offset + count] * _XXPRIME_2
-        acc = (acc << np.uint64(31)) | (acc >> np.uint64(33))
-        acc *= _XXPRIME_1
-    acc += _TUPLE_TAIL
-    acc[acc == _MINUS_ONE] = np.uint64(1546275796)
+    hashes = _shingle_hashes(np.array(words, dtype=np.uint64))
     # The text of each word; a shingle starts at every word but the last SHINGLE - 1 of its text.
     per_text = np.array(lengths, dtype=np.int64)
     owner = np.repeat(np.arange(len(texts), dtype=np.int16), per_text)
     ends = np.cumsum(per_text)[per_text > 0]
     for back in range(1, SHINGLE):
         owner[ends - back] = -1
-    owner = owner[:count]
+    owner = owner[: len(hashes)]
     keep = owner >= 0
-    values, owner = acc.view(np.int64)[keep], owner[keep]
+    values, owner = hashes[keep], owner[keep]
     # Distinct shingles per text: sort by value, then (stable, radix) by text; count value changes.
     order = np.argsort(values)
     order = order[np.argsort(owner[order], kind="stable")]
@@ -165,9 +151,10 @@ def band_keys(sig: list[int]) -> list[int]:
     """One lookup key per band whose bins are all filled, as signed 63-bit integers (BIGINT-safe)."""
     keys = []
     for band in range(BANDS):
-        part = tuple(sig[band * ROWS : (band + 1) * ROWS])
+        part = sig[band * ROWS : (band + 1) * ROWS]
         if EMPTY not in part:
-            keys.append(hash((band, *part)) & 0x7FFF_FFFF_FFFF_FFFF)
+            digest = hashlib.blake2b(_BAND.pack(band, *part), digest_size=8).digest()
+            keys.append(int.from_bytes(digest, "little") & 0x7FFF_FFFF_FFFF_FFFF)
     return keys
 
 

@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from pipelines import migrate
+from pipelines import migrate, neardup
 from pipelines.db import Base
 from pipelines.engine import normalise_url
 from pipelines.rows import sha1_hex
@@ -302,3 +302,53 @@ def test_0008_indexes_the_search_filters_on_postgresql(db_url: str) -> None:
     migrate.downgrade(storage.engine, "0007")
     assert indexes() == before
     storage.close()
+
+
+def _old_style_signature(text_: str) -> list[int]:
+    """A signature as releases before 0014 computed it: shingles and band keys through `hash()`."""
+    ids = [neardup.word_hash(w) for w in text_.split()[: neardup.MAX_WORDS]]
+    shingles = sorted({hash(s) for s in zip(*(ids[i:] for i in range(neardup.SHINGLE)), strict=False)})
+    mins = [neardup.EMPTY] * neardup.BINS
+    for value in shingles:
+        if mins[value % neardup.BINS] == neardup.EMPTY:
+            mins[value % neardup.BINS] = value
+    return mins
+
+
+def _old_style_keys(sig: list[int]) -> list[int]:
+    rows = neardup.ROWS
+    return [hash((b, *sig[b * rows : (b + 1) * rows])) & 0x7FFF_FFFF_FFFF_FFFF for b in range(neardup.BANDS)]
+
+
+def test_0014_recomputes_signatures_band_keys_and_clusters(db_url: str, make_article: Any) -> None:
+    """A database holding old-style signatures and band keys (and clusters made from them) gets this
+    release's values: copies of one story cluster again, an unrelated story stays alone."""
+    story = " ".join(f"câu chuyện số {i} về đường phố Gia Lai hôm nay" for i in range(30))
+    other = " ".join(f"đội bóng thắng trận thứ {i} trên sân Pleiku trước khán giả" for i in range(30))
+    texts = {1: f"(TTXVN) - {story}", 2: other, 3: f"(GLO) - {story} Theo TTXVN"}
+    storage = Storage(db_url)
+    storage.upgrade("0013")
+    storage.upsert_articles([make_article(n, text=t) for n, t in texts.items()])
+    with storage.engine.begin() as conn:
+        conn.execute(text("DELETE FROM near_dup_keys"))
+        for id_, text_ in texts.items():
+            old = _old_style_signature(text_)
+            conn.execute(
+                text("UPDATE articles SET minhash = :sig, cluster_id = :cluster WHERE id = :id"),
+                {"sig": neardup.pack(old), "cluster": 2, "id": id_},  # all in one (wrong) cluster
+            )
+            for key in _old_style_keys(old):
+                conn.execute(text("INSERT INTO near_dup_keys VALUES (:key, :id)"), {"key": key, "id": id_})
+    storage.upgrade()
+    assert storage.current_revision() == HEAD
+    with storage.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, minhash, cluster_id FROM articles ORDER BY id")).all()
+        keys = set(conn.execute(text("SELECT key, article_id FROM near_dup_keys")).all())
+    sigs = {id_: neardup.signature(t) for id_, t in texts.items()}
+    assert {id_: bytes(blob) for id_, blob, _ in rows} == {i: neardup.pack(s or []) for i, s in sigs.items()}
+    assert keys == {(k, id_) for id_, s in sigs.items() for k in neardup.band_keys(s or [])}
+    assert {id_: cluster for id_, _, cluster in rows} == {1: 1, 2: 2, 3: 1}
+    storage.close()
+    with Storage.open(db_url, upgrade=False) as upgraded:  # new copies find the recomputed ones
+        (new,) = upgraded.upsert_articles([make_article(4, text=f"{story} (Báo Gia Lai)")]).new_ids
+        assert upgraded.get_article(new)["cluster_id"] == 1  # type: ignore[index]

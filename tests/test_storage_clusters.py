@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import random
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines import neardup
 from pipelines.clusters import CANDIDATES_PER_KEY, stored_candidates
@@ -31,9 +39,78 @@ def test_signature_properties() -> None:
     assert neardup.similarity(a, b) >= 0.7 > 0.1 > neardup.similarity(a, c)
     assert neardup.unpack(neardup.pack(a)) == a
     assert neardup.signature("quá ngắn để phân cụm") is None
-    # Stable across processes and runs: CPython hashes int tuples without a per-process salt.
-    assert neardup.band_keys(a) == neardup.band_keys(neardup.signature(STORY) or [])
-    assert hash((1, 2, 3)) == 529344067295497451
+
+
+# The values of this release: stored signatures and band keys are compared with new ones for ever, so a
+# change of any hash here must come with a migration that recomputes them (as 0014 did).
+PINNED_WORD = 575898465082820838
+PINNED_BINS = [-5423087813050198176, -3972237655973396031, -8477138870247219518, -6994218729365873789]
+PINNED_SHA256 = "d156fdc553237cd9e6aa7a300d80c1a4faf05ac9d5414c5a6c88ba441821cafb"
+PINNED_KEYS = [
+    3409039498261083685,
+    583377602458435976,
+    4899913615612911959,
+    1914657280112860294,
+    3145140664007122644,
+    3813920382869559303,
+    6944563629674986890,
+]
+
+
+def test_signature_is_pinned_to_constant_bytes() -> None:
+    sig = neardup.signature(STORY)
+    assert sig is not None
+    assert neardup.word_hash("Gia") == PINNED_WORD
+    assert sig[:4] == PINNED_BINS
+    assert hashlib.sha256(neardup.pack(sig)).hexdigest() == PINNED_SHA256
+    assert neardup.band_keys(sig) == PINNED_KEYS
+
+
+_PRINT_SIGNATURE = (
+    "import sys; from pipelines import neardup; s = neardup.signature(sys.stdin.read());"
+    " print(neardup.pack(s).hex(), neardup.band_keys(s))"
+)
+
+
+def test_signature_is_the_same_in_every_process_and_hash_seed() -> None:
+    """Fresh interpreters with different string-hash salts compute the same signature and keys."""
+    sig = neardup.signature(STORY)
+    assert sig is not None
+    expected = f"{neardup.pack(sig).hex()} {neardup.band_keys(sig)}"
+    for seed in ("0", "1", "4242", "random"):
+        out = subprocess.run(
+            [sys.executable, "-c", _PRINT_SIGNATURE],
+            input=STORY,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        assert out.stdout.strip() == expected, seed
+
+
+def _edited(words: list[str], rng: random.Random, share: float) -> list[str]:
+    """A copy with `share` of its words replaced (a local edit of a wire story)."""
+    copy = list(words)
+    for i in rng.sample(range(len(copy)), int(len(copy) * share)):
+        copy[i] = f"khác{rng.randrange(10**6)}"
+    return copy
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=2**32))
+def test_near_copies_share_a_band_key_and_distinct_texts_do_not(seed: int) -> None:
+    """Stories drawn from one shared vocabulary: a copy with 1% of its words changed is found (shares
+    a band key and passes THRESHOLD), another story on the same words is not."""
+    rng = random.Random(seed)
+    vocab = [f"từ{i}" for i in range(3000)]
+    story, other = rng.choices(vocab, k=250), rng.choices(vocab, k=250)
+    a, b, c = neardup.signatures_of_words([story, _edited(story, rng, 0.01), other])
+    assert a is not None and b is not None and c is not None
+    assert set(neardup.band_keys(a)) & set(neardup.band_keys(b))
+    assert neardup.similarity(a, b) >= neardup.THRESHOLD
+    assert not set(neardup.band_keys(a)) & set(neardup.band_keys(c))
+    assert neardup.similarity(a, c) < neardup.THRESHOLD
 
 
 def test_copies_across_papers_form_one_cluster(storage: Storage, make_article: MakeArticle) -> None:
