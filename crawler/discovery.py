@@ -18,8 +18,8 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 from parsel import Selector
 
-from crawler.text import parse_iso_datetime, parse_vn_datetime, to_vn_iso
-from pipelines.rows import VN_TZ, to_utc
+from crawler.text import VN_TZ, parse_iso_datetime, parse_vn_datetime, to_vn_iso
+from pipelines.rows import to_utc
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # decompressed; larger sitemaps are refused, not truncated
 MAX_DOCUMENT_URLS = 50_000  # the sitemap protocol's own limit per file

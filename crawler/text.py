@@ -9,6 +9,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
+from typing import overload
 
 from crawler.legacy_vn import is_vn_syllable, repair_legacy_vietnamese
 
@@ -181,8 +182,19 @@ def parse_iso_datetime(s: str) -> datetime | None:
     return dt if dt.tzinfo is not None else dt.replace(tzinfo=VN_TZ)
 
 
-def to_vn_iso(dt: datetime) -> str:
-    """Format as ``YYYY-MM-DDTHH:MM:SS+07:00`` in Vietnam time (naive input is taken as +07:00)."""
+@overload
+def to_vn_iso(dt: datetime) -> str: ...
+@overload
+def to_vn_iso(dt: None) -> None: ...
+@overload
+def to_vn_iso(dt: datetime | None) -> str | None: ...
+
+
+def to_vn_iso(dt: datetime | None) -> str | None:
+    """Format as ``YYYY-MM-DDTHH:MM:SS+07:00`` in Vietnam time, to the second (naive input is taken as
+    +07:00; None stays None)."""
+    if dt is None:
+        return None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=VN_TZ)
     return dt.astimezone(VN_TZ).strftime("%Y-%m-%dT%H:%M:%S+07:00")

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 
+from crawler.text import VN_TZ, to_vn_iso
 from pipelines import runs
 from pipelines.db import Article, SiteRow, UrlState, utcnow
-from pipelines.rows import VN_TZ, to_vn_iso
 
 # Above these shares of a site's recent pages, extraction needs a look (a template change, usually).
 FALLBACK_ALERT = 0.2

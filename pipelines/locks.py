@@ -25,8 +25,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Table, select, update
 
+from crawler.text import to_vn_iso
 from pipelines.db import SiteLockRow, utcnow
-from pipelines.rows import to_vn_iso
 from pipelines.sql import upsert_statement
 
 HOSTNAME = socket.gethostname()

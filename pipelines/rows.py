@@ -8,12 +8,12 @@ import unicodedata
 import zlib
 from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from crawler.text import VN_TZ, to_vn_iso
 from crawler.urls import url_identity
 
-VN_TZ = timezone(timedelta(hours=7))  # Asia/Ho_Chi_Minh: fixed +07:00 since 1975, no DST
 TIME_COLUMNS = ("published_at", "modified_at", "first_seen_at", "updated_at", "started_at", "finished_at")
 
 
@@ -33,11 +33,6 @@ def to_utc(value: str | datetime | None) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=VN_TZ)
     return parsed.astimezone(UTC)
-
-
-def to_vn_iso(value: datetime | None) -> str | None:
-    """Aware datetime → ISO 8601 with +07:00, to the second."""
-    return None if value is None else value.astimezone(VN_TZ).isoformat(timespec="seconds")
 
 
 def _parse_bound(value: str | date | datetime) -> date | datetime:

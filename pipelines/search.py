@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, Engine, Select, column, func, literal_column, select, table
 from sqlalchemy.exc import DBAPIError
 
+from crawler.text import to_vn_iso
 from pipelines.db import Article
 from pipelines.folding import fold_for_search
-from pipelines.rows import to_vn_iso
 from pipelines.snippet import make_snippet
 from pipelines.sql import DateLike, article_filters
 

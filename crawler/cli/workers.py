@@ -9,9 +9,9 @@ from typing import Any
 import click
 
 from crawler.cli.common import open_storage
+from crawler.text import to_vn_iso
 from pipelines.db import utcnow
 from pipelines.locks import LockHolder, holder_alive
-from pipelines.rows import to_vn_iso
 
 
 def claim_row(h: LockHolder, stale_after: float) -> dict[str, Any]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 import random
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from crawler.replica import content as C
+from crawler.text import VN_TZ
 
-VN_TZ = timezone(timedelta(hours=7))
 PAGE_SIZE = 8
 START = datetime(2025, 9, 2, 6, 0, tzinfo=VN_TZ)
 SPAN_DAYS = 112  # September to late December: four publication months
