@@ -2,9 +2,9 @@
 
 Vietnamese sites mostly serve UTF-8, but old pages use Windows-1258 (base letter + combining tone mark,
 hence the NFC step), some declare one charset and send another, and some bodies arrive gzipped even
-though the client did not ask for it. Legacy font encodings (TCVN3/VNI) and UTF-8 mojibake are
-repaired on the extracted text by :func:`repair_legacy_vietnamese` and :func:`fix_mojibake`; whole
-legacy-font pages are decoded and converted by :func:`crawler.legacy_page.decode_with_legacy_repair`.
+though the client did not ask for it. Legacy font encodings (TCVN3/VNI) are repaired on the
+extracted text by :func:`repair_legacy_vietnamese`; whole legacy-font pages are decoded and converted
+by :func:`crawler.legacy_page.decode_with_legacy_repair`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,7 @@ import unicodedata
 import zlib
 from collections import Counter
 
-import ftfy
 from bs4.dammit import UnicodeDammit
-from ftfy.badness import is_bad
 
 from crawler.legacy_vn import VN_LETTERS, detect_legacy_vietnamese, repair_legacy_vietnamese
 
@@ -25,7 +23,6 @@ __all__ = [
     "MAX_DECOMPRESSED_BYTES",
     "decode_html",
     "detect_legacy_vietnamese",
-    "fix_mojibake",
     "repair_legacy_vietnamese",
 ]
 
@@ -190,24 +187,3 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
         if best_score is None or score > best_score:
             best_score, best_text = score, nfc
     return best_text
-
-
-def fix_mojibake(text: str) -> str:
-    """Repair UTF-8 read as cp1252/Latin-1 (``Tiáº¿ng Viá»‡t`` → ``Tiếng Việt``) when ftfy sees mojibake.
-
-    Only encoding errors are fixed: smart quotes, width, ligatures, HTML entities and line breaks are left
-    as they are. Text without detectable mojibake is returned unchanged.
-    """
-    if not text or text.isascii() or not is_bad(text):
-        return text
-    fixed = ftfy.fix_text(
-        text,
-        unescape_html=False,
-        fix_latin_ligatures=False,
-        fix_character_width=False,
-        uncurl_quotes=False,
-        fix_line_breaks=False,
-        remove_control_chars=False,
-        normalization="NFC",
-    )
-    return fixed

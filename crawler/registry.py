@@ -181,14 +181,6 @@ class Site(BaseModel):
         """The canonical host and its aliases: URLs on any of them belong to this site."""
         return (self.domain, *self.aliases)
 
-    @property
-    def year_range(self) -> tuple[int | None, int | None]:
-        """(first, last) year of an archive; None where not known."""
-        if not self.years:
-            return None, None
-        first, last = self.years.split("–")
-        return (int(first) if first.isdigit() else None, int(last) if last.isdigit() else None)
-
 
 def url_problem(url: str, *, relative: bool) -> str | None:
     """Why a registry URL must not be fetched, or None. `relative`: a path against base_url is fine."""

@@ -15,7 +15,6 @@ from crawler.legacy_vn import is_vn_syllable, repair_legacy_vietnamese
 
 __all__ = [
     "VN_TZ",
-    "agency_from_byline",
     "authors_from_byline",
     "clean_paragraphs",
     "clean_text",
@@ -224,8 +223,6 @@ _ORG_WORDS = frozenset([
 # fmt: on
 # Codes that name a role, not a source agency.
 _ROLE_CODES = frozenset({"PV", "CTV", "BTV", "BBT", "PV-CTV", "TH"})
-# First words of a media organisation's name.
-_MEDIA_WORDS = frozenset({"BÁO", "ĐÀI", "CỔNG", "TẠP", "TRANG", "THÔNG", "TTXVN", "TTX"})
 
 
 def _source_rest(s: str) -> str | None:
@@ -283,49 +280,29 @@ def _title_case(name: str) -> str:
     return re.sub(r"[^\W\d_]+", lambda m: m.group(0)[0] + m.group(0)[1:].lower(), name)
 
 
-def _parse_byline(byline: str) -> tuple[list[str], str | None]:
-    """Return (people, agency) found in a byline."""
-    s = clean_text(byline).rstrip(" .")
-    s = _PREFIX_RE.sub("", s, count=1)
-    if _TEAM_RE.match(s):
-        return [], None
-    rest = _source_rest(s)
-    source = rest is not None
-    s = rest if rest is not None else s
-    agency: str | None = None
-    for inner in _PAREN_RE.findall(s):
-        inner = inner.strip()
-        if inner and (_is_code(inner) or inner.lower().startswith(("báo ", "đài ", "theo ", "tạp chí "))):
-            agency = agency or _SOURCE_RE.sub("", inner).strip()
-    main = _PAREN_RE.sub(" ", s).strip()
-    parts = [p.strip() for p in _SEP_RE.split(main) if p.strip()]
-    people = [p for p in parts if _is_person(p)]
-    others = [p for p in parts if p not in people]
-    codes = [p for p in others if _is_code(p) and p.upper() not in _ROLE_CODES]
-    if source and not (people and (codes or agency)):
-        # "Theo Hà Nội Mới" names a newspaper, not a person.
-        return [], agency or (main or None)
-    agency = agency or (codes[0] if codes else None)
-    if agency is None:
-        agency = next((p for p in others if p.split()[0].upper() in _MEDIA_WORDS), None)
-    names = list(dict.fromkeys(_title_case(p) for p in people))
-    return names, agency
-
-
 def authors_from_byline(byline: str) -> list[str]:
     """People named in a byline: ``"NGỌC MINH - PHƯƠNG VY"`` → ``["Ngọc Minh", "Phương Vy"]``.
 
     Agencies (``Theo TTXVN``), roles (``PV``, ``Nhóm PV``) and organisations are never returned.
     """
-    return _parse_byline(byline)[0]
-
-
-def agency_from_byline(byline: str) -> str | None:
-    """The source named in a byline, if any: ``"Theo TTXVN"`` → ``"TTXVN"``, ``"Chí Linh-BBL"`` → ``"BBL"``.
-
-    Role words (``PV``, ``CTV``, ``Nhóm PV``) are not sources.
-    """
-    return _parse_byline(byline)[1]
+    s = clean_text(byline).rstrip(" .")
+    s = _PREFIX_RE.sub("", s, count=1)
+    if _TEAM_RE.match(s):
+        return []
+    rest = _source_rest(s)
+    source = rest is not None
+    s = rest if rest is not None else s
+    agency_in_brackets = any(
+        inner and (_is_code(inner) or inner.lower().startswith(("báo ", "đài ", "theo ", "tạp chí ")))
+        for inner in (found.strip() for found in _PAREN_RE.findall(s))
+    )
+    main = _PAREN_RE.sub(" ", s).strip()
+    parts = [p.strip() for p in _SEP_RE.split(main) if p.strip()]
+    people = [p for p in parts if _is_person(p)]
+    codes = [p for p in parts if p not in people and _is_code(p) and p.upper() not in _ROLE_CODES]
+    if source and not (people and (codes or agency_in_brackets)):
+        return []  # "Theo Hà Nội Mới" names a newspaper, not a person.
+    return list(dict.fromkeys(_title_case(p) for p in people))
 
 
 def is_byline(p: str, strict: bool = True) -> bool:

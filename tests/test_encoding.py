@@ -11,7 +11,6 @@ from crawler.encoding import (
     declared_encodings,
     decode_html,
     detect_legacy_vietnamese,
-    fix_mojibake,
     repair_legacy_vietnamese,
 )
 from crawler.legacy_page import decode_with_legacy_repair
@@ -320,27 +319,3 @@ def test_tcvn3_table_covers_lower_case_alphabet() -> None:
 def test_vni_conversion_of_every_lower_case_letter() -> None:
     for ch in sorted(c for c in VN_LETTERS if c.islower()):
         assert vni_to_unicode(to_vni(ch)) == ch, ch
-
-
-# --- mojibake -------------------------------------------------------------------------------------------
-
-
-def test_fix_mojibake_utf8_read_as_cp1252() -> None:
-    broken = "Tiếng Việt".encode().decode("cp1252")
-    assert broken == "Tiáº¿ng Viá»‡t"
-    assert fix_mojibake(broken) == "Tiếng Việt"
-
-
-def test_fix_mojibake_latin1_keeps_curly_quotes() -> None:
-    text = "“Tiếng Việt” – Đảng bộ tỉnh Hà Nội"
-    broken = text.encode("utf-8").decode("latin-1")
-    assert fix_mojibake(broken) == text
-    assert fix_mojibake("“Tiáº¿ng Viá»‡t”") == "“Tiếng Việt”"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [VN, LEGACY_SAMPLE, "“quotes” ‘kept’ – — …", "TiÕng ViÖt, §¶ng bé tØnh Hµ Néi", "ﬁ ＡＢＣ &amp;", ""],
-)
-def test_fix_mojibake_leaves_clean_text_alone(text: str) -> None:
-    assert fix_mojibake(text) == text

@@ -10,7 +10,7 @@ import pytest
 from crawler.encoding import decode_html
 from crawler.evaluate import FIELDS as EVALUATED
 from crawler.families import family_for_url
-from crawler.parsers import parse_article
+from crawler.parsers import parser_for
 from crawler.registry import load_sites
 from tests.paths import FIXTURES, shared_file
 
@@ -23,7 +23,7 @@ def _load(case: Path) -> tuple[dict, object]:
     expected = json.loads(case.read_text(encoding="utf-8"))
     html = decode_html(shared_file(expected["page"]).read_bytes())
     family = family_for_url(expected["url"], load_sites())
-    return expected, parse_article(html, expected["url"], family)
+    return expected, parser_for(family).parse(html, expected["url"])
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.parent.name for c in CASES])
@@ -54,11 +54,11 @@ def test_gzip_saved_body_extracts_like_the_decoded_page() -> None:
     raw = shared_file("baolaocai.vn/song-dep-tu-nhung-dieu-gian-di-post404649.raw-gzip.bin").read_bytes()
     assert raw[:2] == b"\x1f\x8b"
     url = "https://baolaocai.vn/song-dep-tu-nhung-dieu-gian-di-post404649.html"
-    from_gzip = parse_article(decode_html(raw), url, "post")
-    plain = parse_article(
+    post = parser_for("post")
+    from_gzip = post.parse(decode_html(raw), url)
+    plain = post.parse(
         decode_html(shared_file("baolaocai.vn/song-dep-tu-nhung-dieu-gian-di-post404649.html").read_bytes()),
         url,
-        "post",
     )
     assert from_gzip.text == plain.text
     assert from_gzip.title == plain.title

@@ -101,7 +101,7 @@ def test_known_archives() -> None:
         "Bình Dương",
         "a-id",
     )
-    assert duong.year_range == (None, 2025)
+    assert duong.years == "…–2025"
     for site_id, old in [("dongkhoi-baovinhlong", "Bến Tre"), ("travinh-baovinhlong", "Trà Vinh")]:
         site = BY_ID[site_id]
         assert (site.province, site.province_old, site.status) == ("Vĩnh Long", old, "archive")
@@ -206,7 +206,7 @@ def test_faults_name_the_site_and_the_key(tmp_path: Path, text: str, message: st
 
 def test_a_good_archive_entry_loads_with_normalised_years(tmp_path: Path) -> None:
     site, archive = load_sites(write_registry(tmp_path, ENTRY + ARCHIVE))
-    assert (archive.years, archive.year_range) == ("2010–2025", (2010, 2025))
+    assert archive.years == "2010–2025"
     assert site.hosts == ("baoa.vn",)
     assert get_site("baob", [site, archive]).family == "legacy"
 

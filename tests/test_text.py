@@ -7,7 +7,6 @@ import pytest
 
 from crawler.text import (
     VN_TZ,
-    agency_from_byline,
     authors_from_byline,
     clean_paragraphs,
     clean_text,
@@ -358,30 +357,6 @@ def test_is_byline_plain_name_only_when_not_strict(text: str) -> None:
 )
 def test_authors_from_byline(byline: str, authors: list[str]) -> None:
     assert authors_from_byline(byline) == authors
-
-
-@pytest.mark.parametrize(
-    ("byline", "agency"),
-    [
-        ("Theo TTXVN", "TTXVN"),
-        ("Theo VOV.", "VOV"),
-        ("Theo baochinhphu.vn", "baochinhphu.vn"),
-        ("Nguồn: VTV", "VTV"),
-        ("Theo Báo Nhân Dân", "Báo Nhân Dân"),
-        ("Chí Linh-BBL", "BBL"),
-        ("CÔNG SÁNG (báo lao động)", "báo lao động"),
-        ("Theo Minh Anh (VOV)", "VOV"),
-        ("LÊ ÁNH", None),
-        ("Nhóm PV", None),
-        ("PV", None),
-        ("NHÓM PHÓNG VIÊN - CTV", None),
-        ("Tin, ảnh: P.Y", None),
-        ("Lê Ánh (Tổng hợp)", None),
-        ("Theo dõi Báo Gia Lai trên Google News", None),
-    ],
-)
-def test_agency_from_byline(byline: str, agency: str | None) -> None:
-    assert agency_from_byline(byline) == agency
 
 
 def test_repair_legacy_vietnamese_reexported() -> None:

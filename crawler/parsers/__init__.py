@@ -9,8 +9,8 @@ from crawler.parsers.aid import AidParser
 from crawler.parsers.base import ArticleParser
 from crawler.parsers.fields import ArticleFields, Image, NotAnArticle
 from crawler.parsers.generic import GenericParser
-from crawler.parsers.htmid import HtmIdParser
-from crawler.parsers.html_id import HtmlIdParser
+from crawler.parsers.htm_id_cms import HtmIdParser
+from crawler.parsers.html_id_templates import HtmlIdParser
 from crawler.parsers.legacy import LegacyParser
 from crawler.parsers.oneoff import OneOffParser
 from crawler.parsers.post import PostParser
@@ -47,17 +47,12 @@ def use_parsers(spec: Mapping[str, str]) -> None:
         PARSERS[family] = parser
 
 
-def parse_article(html: str, url: str, family: str = "generic") -> ArticleFields:
-    return parser_for(family).parse(html, url)
-
-
 __all__ = [
     "PARSERS",
     "ArticleFields",
     "ArticleParser",
     "Image",
     "NotAnArticle",
-    "parse_article",
     "parser_for",
     "use_parsers",
 ]
