@@ -84,6 +84,8 @@ def _elements(body: bytes) -> Iterator[tuple[str, etree._Element]]:
     """(local name, element) at the end of each element, streaming; gzip detected by its magic bytes.
     No entity is expanded, no DTD or network fetched, no huge tree allowed (XXE, billion laughs)."""
     raw: IO[bytes] = io.BytesIO(body)
+    # Not Scrapy's `gunzip`: it returns the whole decompressed document (up to 50 MB for a sitemap) as
+    # one bytes object, where this streams it into iterparse 64 KiB at a time under the same cap.
     if body[:2] == b"\x1f\x8b":
         raw = gzip.GzipFile(fileobj=raw)  # type: ignore[assignment]
     source = _CappedReader(raw, MAX_SITEMAP_BYTES)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import codecs
 import re
+import struct
 import unicodedata
 import zlib
 from collections import Counter
 
 from bs4.dammit import UnicodeDammit
+from scrapy.utils.gz import gunzip
 
 from crawler.legacy_vn import VN_LETTERS, detect_legacy_vietnamese, repair_legacy_vietnamese
 
@@ -53,18 +55,18 @@ _COMMON_SYMBOLS = frozenset("“”‘’–—…•·©®°«»€£¥§¶±×
 
 
 def gunzip_if_compressed(body: bytes) -> bytes:
-    """Decompress (possibly nested) gzip, refusing output beyond :data:`MAX_DECOMPRESSED_BYTES`."""
+    """Decompress (possibly nested) gzip with Scrapy's `gunzip`, refusing output beyond
+    :data:`MAX_DECOMPRESSED_BYTES`; a stream cut short keeps what it held (as Scrapy does for
+    Content-Encoding), one that yields nothing is a ``ValueError``."""
     for _ in range(3):
         if not body.startswith(_GZIP_MAGIC):
             break
-        d = zlib.decompressobj(wbits=31)
         try:
-            out = d.decompress(body, MAX_DECOMPRESSED_BYTES + 1)
-        except zlib.error as exc:
+            body = gunzip(body, max_size=MAX_DECOMPRESSED_BYTES)
+        except ValueError as exc:  # Scrapy's size error is a ValueError
+            raise ValueError(f"gzip body decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes") from exc
+        except (OSError, EOFError, struct.error, zlib.error) as exc:
             raise ValueError(f"body starts with the gzip magic number but is not valid gzip: {exc}") from exc
-        if len(out) > MAX_DECOMPRESSED_BYTES or d.unconsumed_tail:
-            raise ValueError(f"gzip body decompresses to more than {MAX_DECOMPRESSED_BYTES} bytes; refusing")
-        body = out
     return body
 
 
