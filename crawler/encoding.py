@@ -18,6 +18,7 @@ from collections import Counter
 
 from bs4.dammit import UnicodeDammit
 from scrapy.utils.gz import gunzip
+from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 from crawler.legacy_vn import VN_LETTERS, detect_legacy_vietnamese, repair_legacy_vietnamese
 
@@ -31,21 +32,8 @@ __all__ = [
 #: Upper bound for a gunzipped body (a decompression-bomb guard).
 MAX_DECOMPRESSED_BYTES = 20 * 1024 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
 #: Tried after the declared charsets, in this order.
 FALLBACK_ENCODINGS = ("utf-8", "cp1258", "cp1252")
-# WHATWG: labels for Latin-1 and ASCII mean windows-1252.
-_ALIASES = {"latin_1": "cp1252", "iso8859_1": "cp1252", "ascii": "cp1252", "utf_8": "utf-8"}
-_HEADER_CHARSET_RE = re.compile(r"charset\s*=\s*[\"']?\s*([\w.:-]+)", re.IGNORECASE)
-_META_CHARSET_RE = re.compile(
-    rb"<meta[^>]*?charset\s*=\s*[\"']?\s*([\w.:-]+)|<\?xml[^>]*?encoding\s*=\s*[\"']([\w.:-]+)", re.IGNORECASE
-)
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
 #: A decoding must beat the declared/UnicodeDammit choice by more than this to replace it.
 _OVERRIDE_MARGIN = 3
@@ -70,24 +58,12 @@ def gunzip_if_compressed(body: bytes) -> bytes:
     return body
 
 
-def _codec_name(label: str) -> str | None:
-    try:
-        name = codecs.lookup(label.strip().strip("\"'")).name
-    except LookupError:
-        return None
-    name = name.replace("-", "_")
-    return _ALIASES.get(name, name.replace("_", "-") if name.startswith("utf") else name)
-
-
 def declared_encodings(body: bytes, content_type: str | None = None) -> list[str]:
-    """Codec names declared by the Content-Type header, then by ``<meta>``/XML in the first 4 KB."""
-    labels: list[str] = []
-    if content_type and (m := _HEADER_CHARSET_RE.search(content_type)):
-        labels.append(m.group(1))
-    for meta in _META_CHARSET_RE.finditer(body[:4096]):
-        labels.append((meta.group(1) or meta.group(2)).decode("ascii", "replace"))
-    names = [n for n in (_codec_name(label) for label in labels) if n]
-    return list(dict.fromkeys(names))
+    """Codec names declared by the Content-Type header, then by ``<meta>``/XML in the first 4 KB, as
+    w3lib reads and names them (WHATWG aliases: Latin-1 and ASCII labels mean Windows-1252)."""
+    header = http_content_type_encoding(content_type) if content_type else None
+    names = [header, html_body_declared_encoding(body[:4096])]
+    return list(dict.fromkeys(n for n in names if n))
 
 
 def _cp1252_byte(exc: UnicodeError) -> tuple[str, int]:
@@ -173,9 +149,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     and the most plausible Vietnamese decoding wins (ties go to the declaration).
     """
     data = gunzip_if_compressed(body)
-    for bom, enc in _BOMS:
-        if data.startswith(bom):
-            return unicodedata.normalize("NFC", data[len(bom) :].decode(enc, errors="replace"))
+    bom_encoding, bom = read_bom(data)
+    if bom_encoding:
+        return unicodedata.normalize("NFC", data[len(bom) :].decode(bom_encoding, errors="replace"))
     if data.isascii():
         return data.decode("ascii")
     declared = declared_encodings(data, content_type)
