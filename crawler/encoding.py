@@ -150,7 +150,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     """
     data = gunzip_if_compressed(body)
     bom_encoding, bom = read_bom(data)
-    if bom_encoding:
+    if bom_encoding and bom:
         return unicodedata.normalize("NFC", data[len(bom) :].decode(bom_encoding, errors="replace"))
     if data.isascii():
         return data.decode("ascii")
