@@ -179,6 +179,10 @@ def parse_feed(body: bytes) -> list[Link]:
     return read_feed(body).links
 
 
+# Not Scrapy's LinkExtractor: listing dates need each link's <a> node (`_item_date`), which it does
+# not return; it trusts any <base href> (an off-host one breaks relative article links); and it
+# percent-encodes non-ASCII paths (`safe_url_string`), which sitemaps give raw, so one article would
+# get two identity keys.
 def _anchors(sel: Selector, page_url: str) -> Iterator[tuple[str, Selector]]:
     """(absolute http(s) URL without fragment, <a> node) of every link of a page, in document order."""
     base = sel.xpath("//base/@href").get()

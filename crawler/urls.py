@@ -51,6 +51,10 @@ def _bare(host: str) -> str:
     return host
 
 
+# Not w3lib's `canonicalize_url` (it sorts the query arguments: stored articles' identity keys would
+# change) nor `url_query_cleaner` (exact names where tracking is a pattern, `utm_*`; raw pieces kept where
+# the stored form re-encodes them, `q=a b` → `q=a+b`), nor courlan's `normalize_url` (sorts the query and
+# drops blank parameters). Each would give stored articles new keys, hence duplicates.
 def normalize_url(
     url: str,
     *,
