@@ -58,7 +58,8 @@ def clean_text(s: str) -> str:
     Tone-mark style (``hòa``/``hoà``), smart quotes and dashes are kept as published.
     """
     s = unicodedata.normalize("NFC", s).translate(_CLEAN_TABLE)
-    if _BIDI_RE.search(s) and not _RTL_RE.search(s):
+    # The Arabic letter mark (U+061C) is a bidi control inside the Arabic block: not RTL text itself.
+    if _BIDI_RE.search(s) and not _RTL_RE.search(_BIDI_RE.sub("", s)):
         s = _BIDI_RE.sub("", s)
     # Removing an invisible between a letter and a combining mark can enable composition.
     s = unicodedata.normalize("NFC", s)

@@ -66,6 +66,7 @@ def test_paragraphs_stay_paragraphs(paragraphs: list[str]) -> None:
 
 def test_bidi_controls_are_kept_inside_right_to_left_text() -> None:
     assert clean_text(f"{RLO}abc") == "abc"
+    assert clean_text("\u061c") == "" and clean_text("a\u061cb") == "ab"  # the Arabic letter mark
     assert clean_text("\u202bשלום abc\u202c") == "\u202bשלום abc\u202c"
 
 
