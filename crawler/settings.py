@@ -18,6 +18,7 @@ USER_AGENT = os.environ.get(
     "PROVNEWS_USER_AGENT", "provnews/0.1 (+https://github.com/provnews/provnews; research corpus crawler)"
 )
 ROBOTSTXT_OBEY = True
+ROBOTSTXT_PARSER = "crawler.robots_rules.Rfc9309RobotParser"
 
 # Politeness: one request at a time per site; per-site delays come from the registry (DOWNLOAD_SLOTS
 # is filled by the spider), AutoThrottle only ever slows a site down from there.
@@ -29,8 +30,8 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 EXTENSIONS = {
-    "scrapy.extensions.throttle.AutoThrottle": None,
-    "crawler.extensions.site_throttle.SiteAutoThrottle": 0,
+    # after Scrapy's AutoThrottle (0): a site's delay never goes below its own
+    "crawler.extensions.site_throttle.SiteAutoThrottle": 1,
     "crawler.extensions.site_claims.SiteClaims": 5,  # before RunRecorder: a run records the sites it claimed
     "crawler.extensions.run_recorder.RunRecorder": 10,
     "crawler.extensions.progress.Progress": 20,
@@ -38,15 +39,17 @@ EXTENSIONS = {
     "scrapy.extensions.telnet.TelnetConsole": None,
 }
 # A stopping crawl drops the requests waiting for a site's delay instead of fetching them first.
-DOWNLOADER = "crawler.downloader.StoppingDownloader"
+DOWNLOADER = "crawler.scrapy_private.StoppingDownloader"
 DOWNLOADER_MIDDLEWARES = {
     # First: no request to private, loopback, link-local or reserved addresses (unless allowed by name),
     # and redirects only within the site (its host and aliases, its article_pattern for articles).
     "crawler.middlewares.address_guard.AddressGuardMiddleware": 40,
     "crawler.middlewares.site_redirects.SiteRedirectsMiddleware": 50,
-    # RFC 9309 robots.txt (5xx/unreachable: disallow all for now; Crawl-delay) instead of Scrapy's.
+    # RFC 9309 robots.txt (5xx/unreachable: disallow all for now; Crawl-delay): Scrapy's middleware with
+    # ROBOTSTXT_PARSER below (made safe for requests waiting together), then the one reading its answers.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.middlewares.robots.Rfc9309RobotsTxtMiddleware": 100,
+    "crawler.scrapy_private.SharedRobotsTxtMiddleware": 100,
+    "crawler.middlewares.robots.Rfc9309RobotsTxtMiddleware": 101,
     # Conditional requests for feeds, sitemaps and listings; a 304 ends there.
     "crawler.middlewares.conditional.ConditionalRequestsMiddleware": 570,
     # Retry-After and back-off, pausing the whole site, instead of Scrapy's immediate retries.

@@ -2,7 +2,7 @@
 that the site's requests fail with afterwards.
 
 A component that decides a site must stop (`crawler.extensions.site_time_budget.SiteTimeBudget`) sends
-`site_stopped` with `site_id` and `reason`; the downloader (`crawler.downloader.StoppingDownloader`) then
+`site_stopped` with `site_id` and `reason`; the downloader (`crawler.scrapy_private.StoppingDownloader`) then
 fails the site's queued and later requests with `SiteStopped`, which the spider treats like any
 request not made (the URL stays pending for the next run), and the site's claim is released
 (`crawler.extensions.site_claims.SiteClaims`)."""

@@ -11,14 +11,15 @@ RETRY_TIMES still bounds the retries. Stats: provnews/retry/*.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
+
+from crawler.scrapy_private import hold_slot
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -80,7 +81,7 @@ class PoliteRetryMiddleware(RetryMiddleware):
             self._inc("retry_after", response.status)
         else:
             wait = self._backoff(request)
-        retry = self._retry(request, response_status_message(response.status))
+        retry = self.retry_request(request, response_status_message(response.status))
         if retry is None:
             return response
         self._pause(request, wait)
@@ -91,10 +92,22 @@ class PoliteRetryMiddleware(RetryMiddleware):
     ) -> Request | Response | None:
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
             return None
-        retry = self._retry(request, exception)
+        retry = self.retry_request(request, exception)
         if retry is not None:
             self._pause(request, self._backoff(request))
         return retry
+
+    def retry_request(self, request: Request, reason: str | Exception) -> Request | None:
+        """The request again, or None when its retries are spent (Scrapy counts and logs either)."""
+        assert self.crawler.spider is not None
+        return get_retry_request(
+            request,
+            spider=self.crawler.spider,
+            reason=reason,
+            max_retry_times=request.meta.get("max_retry_times", self.max_retry_times),
+            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
+            give_up_log_level=request.meta.get("give_up_log_level", self.give_up_log_level),
+        )
 
     def _backoff(self, request: Request) -> float:
         return min(self.backoff_base * 2 ** request.meta.get("retry_times", 0), self.max_wait)
@@ -105,17 +118,8 @@ class PoliteRetryMiddleware(RetryMiddleware):
         assert stats is not None
         stats.inc_value("provnews/retry/pauses")
         stats.max_value("provnews/retry/longest_pause_seconds", round(wait, 3))
-        engine = self.crawler.engine
-        if engine is None or wait <= 0:
-            return
         key = request.meta.get("download_slot") or urlparse_cached(request).hostname or ""
-        slot = engine.downloader.slots.get(key)
-        if slot is None:
-            return
-        # The downloader holds a slot back while `delay - now + lastseen > 0`; a slot without delay is
-        # never held, hence the tiny delay.
-        slot.delay = max(slot.delay, 0.001)
-        slot.lastseen = max(slot.lastseen, time.monotonic() + wait)  # the downloader's clock
+        hold_slot(self.crawler, key, wait)
 
     def _inc(self, what: str, status: int) -> None:
         stats = self.crawler.stats

@@ -1,161 +1,145 @@
-"""robots.txt as RFC 9309 says, where Scrapy's RobotsTxtMiddleware differs:
+"""robots.txt as RFC 9309 says, beside Scrapy's RobotsTxtMiddleware (which fetches robots.txt and checks
+each request against the ROBOTSTXT_PARSER, `crawler.robots_rules.Rfc9309RobotParser`). This middleware:
 
-- 4xx (404 among them) means "unavailable": crawl without restriction (Scrapy would parse the body
-  of an error page as rules);
-- 5xx, 429 or no answer at all (timeout, refused connection) means "unreachable": disallow everything
-  for this run (Scrapy allows everything); the URLs stay pending for a later run;
-- Crawl-delay is honoured by raising the site's download delay, capped at PROVNEWS_MAX_CRAWL_DELAY;
-- requests that wait together for the same robots.txt all get its rules (Scrapy 2.19 on the asyncio
-  reactor hands them to the first waiter only: `Deferred.asFuture` turns the shared Deferred's result
-  into None, which Scrapy reads as "no robots.txt, allow everything").
+- reads the answer to each robots.txt request (after the retries): 4xx "unavailable", 5xx/429
+  "unreachable", and tells the parser through the `robots_parsed` signal;
+- turns a robots.txt request that got no answer at all (timeout, refused connection) into an empty
+  answer, so that Scrapy builds a parser (that allows nothing) instead of allowing everything; such a
+  host is logged in one line, not with a traceback: the run reports it once per site;
+- honours Crawl-delay by raising the site's download delay, capped at PROVNEWS_MAX_CRAWL_DELAY;
+- marks each request robots.txt denied: `meta["provnews_robots"]` is "disallowed" or "unreachable"
+  (the reason in `meta["provnews_robots_why"]`), so the spider can tell a rule from an outage.
 
-- a host that does not answer (DNS, refused, timeout) is logged in one line, not with a traceback:
-  the run reports it once per site.
-
-Denied requests carry `meta["provnews_robots"]` ("disallowed" or "unreachable", with the reason in
-`meta["provnews_robots_why"]`) so the spider can tell a rule from an outage.
+Its priority must sit between Scrapy's RobotsTxtMiddleware and the retry middleware: its
+`process_request` runs for requests robots.txt allowed, its `process_response` sees a robots.txt answer
+once the retries are spent.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
-from scrapy import Request
-from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.exceptions import IgnoreRequest
+from scrapy import signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
-from scrapy.robotstxt import RobotParser
-from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
-from twisted.internet.defer import Deferred
 
 from crawler.accounting import NETWORK_REASONS, failure_reason
+from crawler.robots_rules import RULES, UNAVAILABLE, UNREACHABLE, Rfc9309RobotParser
+from crawler.scrapy_private import raise_slot_delay
 
 if TYPE_CHECKING:
+    from scrapy import Request
     from scrapy.crawler import Crawler
-    from scrapy.http import Response
+    from scrapy.robotstxt import RobotParser
+    from scrapy.statscollectors import StatsCollector
 
 logger = logging.getLogger(__name__)
 
+NO_ANSWER = "provnews_robots_no_answer"  # the flag of the empty answer standing for no answer
 
-class DisallowAll(RobotParser):
-    """The rules of an unreachable robots.txt: nothing may be fetched."""
 
-    def __init__(self, why: str) -> None:
-        self.why = why
+class Rfc9309RobotsTxtMiddleware:
+    def __init__(self, crawler: Crawler) -> None:
+        if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
+            raise NotConfigured
+        self.crawler = crawler
+        self.max_crawl_delay = crawler.settings.getfloat("PROVNEWS_MAX_CRAWL_DELAY", 60.0)
+        self.agent: str = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get("USER_AGENT")
+        self.answers: dict[str, tuple[str, str]] = {}  # host -> state and why of a robots.txt that is no file
+        self.parsers: dict[str, Rfc9309RobotParser] = {}  # host -> its rules
+        self.delayed: set[str] = set()  # download slots whose Crawl-delay is applied
+        crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, robotstxt_body: bytes) -> DisallowAll:
-        return cls("unreachable")
+    def from_crawler(cls, crawler: Crawler) -> Rfc9309RobotsTxtMiddleware:
+        return cls(crawler)
 
-    def allowed(self, url: str | bytes, user_agent: str | bytes) -> bool:
-        return False
+    @property
+    def stats(self) -> StatsCollector:
+        assert self.crawler.stats is not None
+        return self.crawler.stats
 
+    @staticmethod
+    def robots_host(request: Request) -> str | None:
+        """The host whose robots.txt the request fetches for Scrapy's middleware (the first URL of its
+        redirects), None for any other request."""
+        if request.callback is not NO_CALLBACK or not request.meta.get("dont_obey_robotstxt"):
+            return None
+        first = urlsplit(request.meta.get("redirect_urls", [request.url])[0])
+        return first.netloc if first.path == "/robots.txt" else None
 
-class Rfc9309RobotsTxtMiddleware(RobotsTxtMiddleware):
-    def __init__(self, crawler: Crawler) -> None:
-        super().__init__(crawler)
-        self.max_crawl_delay = crawler.settings.getfloat("PROVNEWS_MAX_CRAWL_DELAY", 60.0)
-        self._delayed: set[str] = set()
+    def robots_parsed(self, robotparser: RobotParser, request: Request) -> None:
+        if not isinstance(robotparser, Rfc9309RobotParser):
+            return  # another ROBOTSTXT_PARSER: its own semantics
+        host = urlparse_cached(request).netloc
+        state, why = self.answers.pop(host, (RULES, ""))
+        robotparser.settle(state, why or None)
+        self.parsers[host] = robotparser
 
-    async def robot_parser(self, request: Request) -> RobotParser | None:
-        pending = self._parsers.get(urlparse_cached(request).netloc)
-        if isinstance(pending, Deferred):
-            mine: Deferred[RobotParser | None] = Deferred()
-
-            def relay(result: Any) -> Any:
-                mine.callback(result)
-                return result  # the shared Deferred keeps its result for the next waiter
-
-            pending.addBoth(relay)
-            return await maybe_deferred_to_future(mine)
-        netloc = urlparse_cached(request).netloc
-        known = self._parsers.get(netloc, pending)
-        if netloc in self._parsers and not isinstance(known, Deferred):
-            return known
-        # The first request for this host fetches its robots.txt (as Scrapy's own middleware does,
-        # except that a host that does not answer is an expected outage: no traceback).
-        self._parsers[netloc] = Deferred()
-        robots_request = Request(
-            f"{urlparse_cached(request).scheme}://{netloc}/robots.txt",
-            priority=self.DOWNLOAD_PRIORITY,
-            meta={"dont_obey_robotstxt": True},
-            callback=NO_CALLBACK,
-        )
-        try:
-            assert self.crawler.engine is not None
-            response = await self.crawler.engine.download_async(robots_request)
-            await self._parse_robots(response, netloc, request)
-        except Exception as exc:
-            if not isinstance(exc, IgnoreRequest) and failure_reason(exc) not in NETWORK_REASONS:
-                logger.error("robots.txt of %s: unexpected error", netloc, exc_info=True)
-            self._robots_error(exc, netloc)
-        self._stats.inc_value("robotstxt/request_count")
-        parser = self._parsers[netloc]
-        if isinstance(parser, Deferred):
-            return await maybe_deferred_to_future(parser)
-        return parser
-
-    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
-        status = response.status
-        if status >= 500 or status == 429:
-            self._stats.inc_value("provnews/robots/unreachable")
-            logger.info("robots.txt of %s answered HTTP %s: fetching nothing there for now", netloc, status)
-            self._resolve(netloc, DisallowAll(f"http_{status}"))
+    def process_request(self, request: Request) -> None:
+        """Robots.txt allowed the request: its Crawl-delay holds for the request's download slot."""
+        parser = self.parsers.get(urlparse_cached(request).netloc)
+        slot = request.meta.get("download_slot") or urlparse_cached(request).netloc
+        if parser is None or slot in self.delayed:
             return
-        if 400 <= status < 500:
-            self._stats.inc_value("provnews/robots/unavailable")
-            response = response.replace(body=b"")  # no rules: everything allowed
-        await super()._parse_robots(response, netloc, request)
-
-    def _robots_error(self, exc: Exception, netloc: str) -> None:
-        self._stats.inc_value("provnews/robots/unreachable")
-        logger.info("robots.txt of %s unreachable (%s): fetching nothing there for now", netloc, exc)
-        self._resolve(netloc, DisallowAll(failure_reason(exc)))
-
-    def _resolve(self, netloc: str, parser: RobotParser) -> None:
-        pending = self._parsers.get(netloc)
-        self._parsers[netloc] = parser
-        if isinstance(pending, Deferred):
-            pending.callback(parser)
-
-    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
-        if isinstance(rp, DisallowAll):
-            request.meta["provnews_robots"] = "unreachable"
-            request.meta["provnews_robots_why"] = rp.why
-            self._stats.inc_value("provnews/robots/denied_unreachable")
-            raise IgnoreRequest(f"robots.txt unreachable ({rp.why}): not fetching for now")
-        try:
-            super().process_request_2(rp, request)
-        except IgnoreRequest:
-            request.meta["provnews_robots"] = "disallowed"
-            raise
-        if rp is not None:
-            self._apply_crawl_delay(rp, request)
-
-    def _apply_crawl_delay(self, rp: RobotParser, request: Request) -> None:
-        slot_key = request.meta.get("download_slot") or urlparse_cached(request).netloc
-        if slot_key in self._delayed:
-            return
-        self._delayed.add(slot_key)
-        inner: Any = getattr(rp, "rp", None)  # Protego's parser
-        agent = self._robotstxt_useragent or self._default_useragent
-        try:
-            delay = inner.crawl_delay(agent) if inner is not None else None
-        except Exception:  # an odd Crawl-delay value is no reason to stop
-            delay = None
+        self.delayed.add(slot)
+        delay = parser.crawl_delay(self.agent)
         if not delay:
             return
-        delay = min(float(delay), self.max_crawl_delay)
-        engine = self.crawler.engine
-        assert engine is not None
-        downloader = engine.downloader
-        settings = downloader.per_slot_settings.setdefault(slot_key, {})
-        if delay > float(settings.get("delay", 0)):
-            settings["delay"] = delay
-            slot = downloader.slots.get(slot_key)
-            if slot is not None:
-                slot.delay = max(slot.delay, delay)
-            self._stats.set_value(f"provnews/robots/crawl_delay/{slot_key}", delay)
-            logger.info("%s: robots.txt Crawl-delay %.1f s honoured", slot_key, delay)
+        delay = min(delay, self.max_crawl_delay)
+        if raise_slot_delay(self.crawler, slot, delay):
+            self.stats.set_value(f"provnews/robots/crawl_delay/{slot}", delay)
+            logger.info("%s: robots.txt Crawl-delay %.1f s honoured", slot, delay)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        host = self.robots_host(request)
+        if host is None or NO_ANSWER in response.flags:
+            return response
+        status = response.status
+        if status >= 500 or status == 429:
+            self.stats.inc_value("provnews/robots/unreachable")
+            logger.info("robots.txt of %s answered HTTP %s: fetching nothing there for now", host, status)
+            self.answers[host] = (UNREACHABLE, f"http_{status}")
+        elif 400 <= status < 500:
+            self.stats.inc_value("provnews/robots/unavailable")
+            self.answers[host] = (UNAVAILABLE, f"http_{status}")
+        else:
+            self.answers.pop(host, None)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> Response | None:
+        host = self.robots_host(request)
+        if host is not None:
+            return self.no_answer(request, host, exception)
+        if isinstance(exception, IgnoreRequest):
+            self.mark_denied(request)
+        return None
+
+    def no_answer(self, request: Request, host: str, exc: Exception) -> Response:
+        reason = failure_reason(exc)
+        if not isinstance(exc, IgnoreRequest) and reason not in NETWORK_REASONS:
+            logger.error("robots.txt of %s: unexpected error", host, exc_info=exc)
+        self.stats.inc_value("provnews/robots/unreachable")
+        logger.info("robots.txt of %s unreachable (%s): fetching nothing there for now", host, exc)
+        self.answers[host] = (UNREACHABLE, reason)
+        return Response(request.url, status=200, flags=[NO_ANSWER], request=request)
+
+    def mark_denied(self, request: Request) -> None:
+        """Say why, when it was robots.txt that refused the request (any component may ignore one)."""
+        parser = self.parsers.get(urlparse_cached(request).netloc)
+        if parser is None or request.meta.get("dont_obey_robotstxt"):
+            return
+        # the agent Scrapy's middleware checked it for
+        agent = self.crawler.settings.get("ROBOTSTXT_USER_AGENT") or request.headers.get(b"User-Agent")
+        if parser.allowed(request.url, agent or self.agent):
+            return
+        if parser.state == UNREACHABLE:
+            request.meta["provnews_robots"] = "unreachable"
+            request.meta["provnews_robots_why"] = parser.why
+            self.stats.inc_value("provnews/robots/denied_unreachable")
+        else:
+            request.meta["provnews_robots"] = "disallowed"
