@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scrapy.exceptions import DropItem
-
 from crawler.items import ArticleItem
+from pipelines.dropped import Dropped
 
 
 class DedupePipeline:
@@ -17,6 +16,6 @@ class DedupePipeline:
         if isinstance(item, ArticleItem):
             key = item.fields.canonical_url
             if key in self.seen:
-                raise DropItem(f"duplicate: {item.url} is {key}")
+                raise Dropped("duplicate", f"{item.url} is {key}")
             self.seen.add(key)
         return item

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from scrapy.exceptions import DropItem
-
 from crawler.discovery import date_in_url
 from crawler.extraction import day_of
 from crawler.items import ArticleItem, PageItem
@@ -14,6 +12,7 @@ from crawler.limits import ExtractionError, ExtractionLimitExceeded, LimitedExtr
 from crawler.parsers import NotAnArticle
 from crawler.parsers.fields import ArticleFields
 from crawler.registry import Site, load_sites
+from pipelines.dropped import Dropped
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -83,14 +82,14 @@ class ExtractPipeline:
                 item.body, item.url, family, item.content_type, site, day_of(item.lastmod)
             )
         except ExtractionLimitExceeded as exc:  # page_too_large, extract_timeout, extract_crashed
-            raise DropItem(f"{exc.reason}: {exc.detail}: {item.url}") from exc
+            raise Dropped(exc.reason, f"{exc.detail}: {item.url}") from exc
         except NotAnArticle as exc:
-            raise DropItem(f"not_article: {exc.reason}: {item.url}") from exc
+            raise Dropped("not_article", f"{exc.reason}: {item.url}") from exc
         except ValueError as exc:  # undecodable or oversized after decompression
-            raise DropItem(f"undecodable: {exc}: {item.url}") from exc
+            raise Dropped("undecodable", f"{exc}: {item.url}") from exc
         except ExtractionError as exc:  # a parser bug: logged in full; the URL fails, with attempts
             logger.error("%s: the %s parser raised on %s\n%s", item.site_id, family, item.url, exc.trace)
-            raise DropItem(f"extract_error: {exc}: {item.url}") from exc
+            raise Dropped("extract_error", f"{exc}: {item.url}") from exc
         if not fields.published_at:
             date_from_discovery(fields, item)
         if fields.fallback:

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from scrapy.exceptions import DropItem
-
 from crawler.items import ArticleItem
 from crawler.registry import Site, load_sites
 from crawler.text import clean_paragraphs, clean_text
 from crawler.urls import host_of, normalize_url, printable_url
 from pipelines.bounds import bound_fields
+from pipelines.dropped import Dropped
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -70,5 +69,5 @@ class NormalizePipeline:
                 for name, n in counts.items():
                     stats.inc_value(f"provnews/normalize/{kind}/{name}", n)
         if bounded.drop:
-            raise DropItem(f"{bounded.drop}: {item.url[:200]}")
+            raise Dropped(bounded.drop, item.url[:200])
         return item

@@ -13,6 +13,7 @@ from crawler.items import ArticleItem
 from crawler.parsers import NotAnArticle
 from crawler.registry import Site
 from pipelines.bounds import bound_fields
+from pipelines.dropped import Dropped, drop_reason
 from pipelines.normalize import normalize_article
 from pipelines.rows import article_values, to_utc
 from pipelines.shard import Shard
@@ -40,22 +41,23 @@ class ReextractReport:
 def rebuild_row(
     article: Mapping[str, Any], family: str, min_text_chars: int = 150, site: Site | None = None
 ) -> dict[str, Any]:
-    """The pipeline row the current parsers make of a stored article's page; raises ValueError(reason)."""
+    """The pipeline row the current parsers make of a stored article's page; raises `Dropped` (with the
+    reason a crawl would drop it for) when they make none."""
     raw = article.get("raw_html")
     if not raw:
-        raise ValueError("no_stored_page")
+        raise Dropped("no_stored_page")
     try:
         fields = extract_page(
             raw, article["url"], family, site=site, known_date=day_of(article.get("published_at"))
         )
     except NotAnArticle as exc:
-        raise ValueError(f"not_article: {exc.reason}") from exc
+        raise Dropped("not_article", exc.reason) from exc
     except ValueError as exc:
-        raise ValueError(f"undecodable: {exc}") from exc
+        raise Dropped("undecodable", str(exc)) from exc
     item = normalize_article(ArticleItem(fields=fields, site_id=article["site_id"]), None)
     reason = bound_fields(vars(item.fields)).drop or problem(item.fields, min_text_chars)
     if reason:
-        raise ValueError(reason)
+        raise Dropped(reason)
     row = item.fields.to_dict()
     # The article keeps its identity and provenance: same URLs, site, province and run.
     for key in ("url", "canonical_url", "site_id", "province", "province_old", "run_id", "raw_html"):
@@ -105,9 +107,9 @@ def reextract(
             row = rebuild_row(
                 article, family, min_text_chars, entry if entry and entry.family == family else None
             )
-        except ValueError as exc:
+        except (Dropped, ValueError) as exc:  # a ValueError past extraction: a bug, counted by its type
             report.failed += 1
-            report.reasons[str(exc).split(":", 1)[0]] += 1
+            report.reasons[drop_reason(exc)] += 1
             continue
         if _differs(article, row):
             report.changed += 1

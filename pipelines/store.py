@@ -22,6 +22,7 @@ from crawler.items import ArticleItem, PageItem
 from crawler.site_stop import store_now
 from pipelines.bisect import describe
 from pipelines.disk import is_disk_full, stop_crawl
+from pipelines.dropped import Dropped, drop_reason
 from pipelines.storage import Storage, StoreEntry, UrlMark
 
 if TYPE_CHECKING:
@@ -45,11 +46,6 @@ def article_row(item: ArticleItem, run_id: int | None) -> dict[str, Any]:
 # Drops that are failures: the URL is marked failed and tried again in later runs, up to
 # PROVNEWS_MAX_ATTEMPTS (a parser bug may be fixed; a page that is not an article will not change).
 FAILURE_DROPS = ("extract_error", "extract_crashed")
-
-
-def drop_reason(exc: BaseException) -> str:
-    """The reason code of a DropItem message ('text_too_short: http://…' → 'text_too_short')."""
-    return str(exc).split(":", 1)[0].strip().replace(" ", "_") or "unknown"
 
 
 STORE_ERROR = "store_error"
@@ -209,7 +205,8 @@ class StorePipeline:
         ):
             status = "failed" if failed else "stored" if reason == "duplicate" else "not_article"
             try:
-                self.storage.mark_urls(self._marks(item, status, str(exception)[:500]))
+                text = exception.record if isinstance(exception, Dropped) else str(exception)
+                self.storage.mark_urls(self._marks(item, status, text[:500]))
             except Exception as exc:
                 if not is_disk_full(exc):
                     raise

@@ -5,10 +5,9 @@ from __future__ import annotations
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
-from scrapy.exceptions import DropItem
-
 from crawler.items import ArticleItem
 from crawler.parsers.fields import ArticleFields
+from pipelines.dropped import Dropped
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -42,5 +41,5 @@ class ValidatePipeline:
         if isinstance(item, ArticleItem):
             reason = problem(item.fields, self.min_text_chars)
             if reason:
-                raise DropItem(f"{reason}: {item.url}")
+                raise Dropped(reason, item.url)
         return item
