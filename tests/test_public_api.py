@@ -7,6 +7,7 @@ public-looking internals provnews once reached into (Protego's parser behind `rp
 from __future__ import annotations
 
 import ast
+import contextlib
 import functools
 import importlib
 import inspect
@@ -67,10 +68,8 @@ def private_names_of(cls: type) -> frozenset[str]:
         if not is_foreign(base.__module__):
             continue
         names |= {name for name in vars(base) if is_private(name)}
-        try:
+        with contextlib.suppress(OSError, TypeError):  # no source: its vars() are enough
             names |= private_names_in(ast.parse(textwrap.dedent(inspect.getsource(base))))
-        except (OSError, TypeError):
-            pass
     return frozenset(names)
 
 
