@@ -294,3 +294,53 @@ def test_requests_in_flight_never_exceed_the_site_concurrency(
         assert code == 0, err[-3000:]
         assert len(stored_paths(db)) == 16
         assert 1 <= slow.max_in_flight <= concurrency, slow.max_in_flight
+
+
+def test_autothrottle_never_goes_below_the_registry_delay(
+    replica: ReplicaServer, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """A site answering at once would have AutoThrottle cut its delay towards its latency; the
+    registry's delay stays the floor (AutoThrottle alone went down to the global DOWNLOAD_DELAY, 0)."""
+    sites_file = registry(replica, proxy, tmp_path, feeds_only=True)
+    sites_file.write_text(sites_file.read_text(encoding="utf-8").replace("delay = 0\n", "delay = 0.6\n"))
+    db = f"sqlite:///{tmp_path / 'floor.sqlite3'}"
+    settings = ("AUTOTHROTTLE_ENABLED=True", "AUTOTHROTTLE_START_DELAY=0", "DOWNLOAD_DELAY=0")
+    code, _out, err = crawl(db, sites_file, *settings)
+    assert code == 0, err[-3000:]
+    times = [h.at for h in proxy.log if h.path != "/robots.txt"]
+    assert len(times) == 5  # the feed and its four articles
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert min(gaps) >= 0.57, gaps
+
+
+def test_robots_rules_found_through_a_redirect_hold(
+    replica: ReplicaServer, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """robots.txt moved (301): its rules and its Crawl-delay hold for the host that was asked."""
+    proxy.add(Fault(r"^/robots\.txt$", 301, headers={"Location": proxied(proxy, "/seo/robots.txt")}))
+    proxy.add(Fault(r"^/seo/robots\.txt$", 200, body=b"User-agent: *\nCrawl-delay: 1\nDisallow: /private/\n"))
+    db = f"sqlite:///{tmp_path / 'moved.sqlite3'}"
+    private = replica.forbidden_urls(SITE)[0].replace(replica.base_url(SITE), proxy.base_url)
+    with Storage.open(db) as storage:
+        storage.mark_urls([(private, SITE, "discovered")])
+    code, _out, err = crawl(db, registry(replica, proxy, tmp_path, feeds_only=True))
+    assert code == 0, err[-3000:]
+    assert proxy.hits(r"^/private/") == []
+    assert states(db)[urlsplit(private).path][0] == "robots_denied"
+    times = [h.at for h in proxy.log if "robots.txt" not in h.path]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert len(times) == 5 and min(gaps) >= 0.95, gaps
+
+
+def test_robots_txt_unreachable_behind_a_redirect_disallows_all(
+    replica: ReplicaServer, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """robots.txt moved (301) to a server that fails: the host that was asked is unreachable, not
+    without rules (the redirect's answer is read for the host whose robots.txt was asked for)."""
+    proxy.add(Fault(r"^/robots\.txt$", 301, headers={"Location": proxied(proxy, "/seo/robots.txt")}))
+    proxy.add(Fault(r"^/seo/robots\.txt$", 503))
+    db = f"sqlite:///{tmp_path / 'moved503.sqlite3'}"
+    code, _out, err = crawl(db, registry(replica, proxy, tmp_path), "RETRY_TIMES=0")
+    assert code == 1, err[-3000:]
+    assert "baogialai: failed: robots.txt unreachable (HTTP 503)" in err, err
+    assert [h.path for h in proxy.log if "robots.txt" not in h.path] == []
