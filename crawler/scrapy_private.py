@@ -10,7 +10,7 @@ in `crawler/` or `pipelines/`; the rest of the crawl engine uses settings, signa
   a site in its slot until the site's delay lets each go. On SIGTERM or Ctrl-C Scrapy's engine stops
   taking new requests but waits for all of those, so a stop took up to 16 times a site's delay (72 s at
   4 s, measured); scrapy/scrapy#2969 and #4749 ask for a stop that drops them (#7455 adds one upstream,
-  after 2.19). Here, once the engine is stopping, a slot's queued requests fail with `IgnoreRequest`
+  not in 2.19). Here, once the engine is stopping, a slot's queued requests fail with `IgnoreRequest`
   instead of being fetched: the spider leaves their URLs as they were, for the next run, and only the
   transfers already under way are finished. The same holds for one site stopped while the crawl goes
   on (`crawler.site_stop`): from the `site_stopped` signal on, its queued and later requests fail with
@@ -26,7 +26,7 @@ in `crawler/` or `pipelines/`; the rest of the crawl engine uses settings, signa
   Deferred with `maybe_deferred_to_future`; on the asyncio reactor `Deferred.asFuture` turns its result
   into None for the next waiter, which Scrapy reads as "no robots.txt, allow everything" (the PR notes
   that path is untested). Reads `RobotsTxtMiddleware._parsers`.
-- Download slot delays (`raise_slot_delay`, `hold_slot`, `slot_delay_floor`): a slot's delay cannot be
+- Download slot delays (`raise_slot_delay`, `hold_slot`, `keep_slot_floor`): a slot's delay cannot be
   changed at run time through settings or signals (scrapy/scrapy#319; per-request delays, #802, are not
   merged), nor can AutoThrottle keep a per-slot floor (scrapy/scrapy#6246, open), so a robots.txt
   Crawl-delay, a Retry-After pause and the registry floor under AutoThrottle set `Slot.delay`,
