@@ -302,7 +302,7 @@ def test_autothrottle_never_goes_below_the_registry_delay(
     """A site answering at once would have AutoThrottle cut its delay towards its latency; the
     registry's delay stays the floor (AutoThrottle alone went down to the global DOWNLOAD_DELAY, 0)."""
     sites_file = registry(replica, proxy, tmp_path, feeds_only=True)
-    sites_file.write_text(sites_file.read_text(encoding="utf-8").replace("delay = 0\n", "delay = 0.6\n"))
+    sites_file.write_text(sites_file.read_text(encoding="utf-8").replace("delay = 0\n", "delay = 0.8\n"))
     db = f"sqlite:///{tmp_path / 'floor.sqlite3'}"
     settings = ("AUTOTHROTTLE_ENABLED=True", "AUTOTHROTTLE_START_DELAY=0", "DOWNLOAD_DELAY=0")
     code, _out, err = crawl(db, sites_file, *settings)
@@ -310,7 +310,7 @@ def test_autothrottle_never_goes_below_the_registry_delay(
     times = [h.at for h in proxy.log if h.path != "/robots.txt"]
     assert len(times) == 5  # the feed and its four articles
     gaps = [b - a for a, b in itertools.pairwise(times)]
-    assert min(gaps) >= 0.57, gaps
+    assert min(gaps) >= 0.7, gaps  # AutoThrottle alone: 0.4 s after the first answer, then less
 
 
 def test_robots_rules_found_through_a_redirect_hold(
