@@ -8,9 +8,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scrapy.exceptions import NotConfigured
 from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.test import get_crawler
 
+from crawler.middlewares.robots import Rfc9309RobotsTxtMiddleware
 from crawler.robots_rules import RULES, UNAVAILABLE, UNREACHABLE, Rfc9309RobotParser
 
 CRAWLER = get_crawler(settings_dict={})
@@ -64,3 +66,12 @@ def test_unavailable_allows_everything_and_unreachable_nothing(body: bytes, path
 def test_an_unknown_state_is_refused() -> None:
     with pytest.raises(ValueError, match=r"unknown robots\.txt state"):
         Rfc9309RobotParser.from_crawler(CRAWLER, b"").settle("maybe")
+
+
+def test_the_rfc_9309_middleware_refuses_another_parser() -> None:
+    """Scrapy's own parser would read a 5xx error page as rules: the middleware says so and stays off."""
+    settings = {"ROBOTSTXT_OBEY": True, "ROBOTSTXT_PARSER": "scrapy.robotstxt.ProtegoRobotParser"}
+    with pytest.raises(NotConfigured, match="RFC 9309"):
+        Rfc9309RobotsTxtMiddleware(get_crawler(settings_dict=settings))
+    settings["ROBOTSTXT_PARSER"] = "crawler.robots_rules.Rfc9309RobotParser"
+    assert Rfc9309RobotsTxtMiddleware(get_crawler(settings_dict=settings)).parsers == {}

@@ -26,6 +26,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import load_object
 
 from crawler.accounting import NETWORK_REASONS, failure_reason
 from crawler.robots_rules import RULES, UNAVAILABLE, UNREACHABLE, Rfc9309RobotParser
@@ -46,6 +47,9 @@ class Rfc9309RobotsTxtMiddleware:
     def __init__(self, crawler: Crawler) -> None:
         if not crawler.settings.getbool("ROBOTSTXT_OBEY"):
             raise NotConfigured
+        parser = load_object(crawler.settings["ROBOTSTXT_PARSER"])
+        if not (isinstance(parser, type) and issubclass(parser, Rfc9309RobotParser)):
+            raise NotConfigured(f"ROBOTSTXT_PARSER {parser!r} does not read robots.txt as RFC 9309 says")
         self.crawler = crawler
         self.max_crawl_delay = crawler.settings.getfloat("PROVNEWS_MAX_CRAWL_DELAY", 60.0)
         self.agent: str = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get("USER_AGENT")
