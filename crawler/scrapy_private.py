@@ -25,7 +25,9 @@ in `crawler/` or `pipelines/`; the rest of the crawl engine uses settings, signa
   the same robots.txt all get its rules. Since scrapy/scrapy#6802 every waiter awaits the one shared
   Deferred with `maybe_deferred_to_future`; on the asyncio reactor `Deferred.asFuture` turns its result
   into None for the next waiter, which Scrapy reads as "no robots.txt, allow everything" (the PR notes
-  that path is untested). Reads `RobotsTxtMiddleware._parsers`.
+  that path is untested). And a robots.txt whose fetch raised past the middlewares' `process_exception`
+  (a body over DOWNLOAD_MAXSIZE after decompression) is unreachable, where Scrapy allows everything
+  (no upstream issue found). Reads `RobotsTxtMiddleware._parsers`, overrides `_robots_error`.
 - Download slot delays (`raise_slot_delay`, `hold_slot`, `keep_slot_floor`): a slot's delay cannot be
   changed at run time through settings or signals (scrapy/scrapy#319; per-request delays, #802, are not
   merged), nor can AutoThrottle keep a per-slot floor (scrapy/scrapy#6246, open), so a robots.txt
@@ -40,7 +42,7 @@ import time
 from collections import Counter
 from typing import Any
 
-from scrapy import Request
+from scrapy import Request, signals
 from scrapy.core.downloader import Downloader, Slot
 from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
@@ -49,9 +51,12 @@ from scrapy.http import Response
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
+from crawler.accounting import failure_reason, over_size_limit
+from crawler.robots_rules import UNREACHABLE, Rfc9309RobotParser
 from crawler.site_stop import SiteStopped, site_stopped
 
 logger = logging.getLogger(__name__)
@@ -140,6 +145,24 @@ class SharedRobotsTxtMiddleware(RobotsTxtMiddleware):
 
         pending.addBoth(relay)
         return await maybe_deferred_to_future(mine)
+
+    def _robots_error(self, exc: Exception, netloc: str) -> None:
+        # Scrapy allows everything when fetching robots.txt raised past the middlewares'
+        # process_exception (HttpCompressionMiddleware refusing a body over DOWNLOAD_MAXSIZE raises in
+        # process_response); RFC 9309 calls that robots.txt unreachable: nothing is allowed.
+        parser = build_from_crawler(self._parserimpl, self.crawler, b"")
+        if isinstance(parser, Rfc9309RobotParser):
+            parser.settle(UNREACHABLE, "page_too_large" if over_size_limit(exc) else failure_reason(exc))
+        logger.info("robots.txt of %s unreachable (%s): fetching nothing there for now", netloc, exc)
+        self._stats.inc_value("provnews/robots/unreachable")
+        pending = self._parsers[netloc]
+        self._parsers[netloc] = parser
+        # announced like any robots.txt parsed (the handlers read the host of the request)
+        self.crawler.signals.send_catch_log(
+            signal=signals.robots_parsed, robotparser=parser, request=Request(f"http://{netloc}/robots.txt")
+        )
+        if isinstance(pending, Deferred):
+            pending.callback(parser)
 
 
 def _downloader(crawler: Crawler) -> Downloader | None:

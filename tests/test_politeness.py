@@ -4,6 +4,7 @@ robots.txt per RFC 9309 (404 allows, 5xx and unreachable disallow, Crawl-delay),
 
 from __future__ import annotations
 
+import gzip
 import itertools
 import re
 from collections.abc import Iterator
@@ -344,3 +345,17 @@ def test_robots_txt_unreachable_behind_a_redirect_disallows_all(
     assert code == 1, err[-3000:]
     assert "baogialai: failed: robots.txt unreachable (HTTP 503)" in err, err
     assert [h.path for h in proxy.log if "robots.txt" not in h.path] == []
+
+
+def test_robots_txt_past_the_size_limit_disallows_all(
+    replica: ReplicaServer, proxy: FaultProxy, tmp_path: Path
+) -> None:
+    """A robots.txt that decompresses past DOWNLOAD_MAXSIZE (Scrapy's compression middleware refuses it
+    after the download) is unreachable, not a licence to fetch everything."""
+    bomb = gzip.compress(b"User-agent: *\nAllow: /\n" + b"#" * 400_000)
+    proxy.add(Fault(r"^/robots\.txt$", 200, headers={"Content-Encoding": "gzip"}, body=bomb))
+    db = f"sqlite:///{tmp_path / 'bomb.sqlite3'}"
+    code, _out, err = crawl(db, registry(replica, proxy, tmp_path), "DOWNLOAD_MAXSIZE=100000")
+    assert code == 1, err[-3000:]
+    assert "baogialai: failed: robots.txt unreachable (page too large)" in err, err
+    assert [h.path for h in proxy.log if h.path != "/robots.txt"] == []

@@ -29,7 +29,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import load_object
 
 from crawler.accounting import NETWORK_REASONS, failure_reason
-from crawler.robots_rules import RULES, UNAVAILABLE, UNREACHABLE, Rfc9309RobotParser
+from crawler.robots_rules import UNAVAILABLE, UNREACHABLE, Rfc9309RobotParser
 from crawler.scrapy_private import raise_slot_delay
 
 if TYPE_CHECKING:
@@ -53,7 +53,9 @@ class Rfc9309RobotsTxtMiddleware:
         self.crawler = crawler
         self.max_crawl_delay = crawler.settings.getfloat("PROVNEWS_MAX_CRAWL_DELAY", 60.0)
         self.agent: str = crawler.settings.get("ROBOTSTXT_USER_AGENT") or crawler.settings.get("USER_AGENT")
-        self.answers: dict[str, tuple[str, str]] = {}  # host -> state and why of a robots.txt that is no file
+        self.answers: dict[
+            str, tuple[str, str | None]
+        ] = {}  # host -> state and why of a robots.txt that is no file
         self.parsers: dict[str, Rfc9309RobotParser] = {}  # host -> its rules
         self.delayed: set[str] = set()  # download slots whose Crawl-delay is applied
         crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
@@ -80,8 +82,8 @@ class Rfc9309RobotsTxtMiddleware:
         if not isinstance(robotparser, Rfc9309RobotParser):
             return  # another ROBOTSTXT_PARSER: its own semantics
         host = urlparse_cached(request).netloc
-        state, why = self.answers.pop(host, (RULES, ""))
-        robotparser.settle(state, why or None)
+        state, why = self.answers.pop(host, (robotparser.state, robotparser.why))
+        robotparser.settle(state, why)
         self.parsers[host] = robotparser
 
     def process_request(self, request: Request) -> None:
