@@ -28,7 +28,8 @@ PAGINATION = {"post": "?page={n}", "a-id": "?p={n}"}
 
 
 class ReplicaServer:
-    """Generated provincial news sites served on 127.0.0.1, one port per site.
+    """Generated provincial news sites served on 127.0.0.1 (or one loopback address each), one port
+    per site.
 
     >>> with ReplicaServer(articles_per_site=10) as replica:
     ...     url = replica.base_url("baolaocai")
@@ -45,8 +46,10 @@ class ReplicaServer:
         undated: bool = False,
         news_sitemap: bool = False,
         latency: float = 0.0,
+        hosts: list[str] | None = None,
     ) -> None:
-        """`feed_size`: items per RSS feed; `undated`: article pages carry no date anywhere (discovery
+        """`hosts`: one loopback address per site, in order (`127.0.0.2`, ...), instead of `host` for
+        all, so that each site is its own host, as for a crawler's per-host politeness; `feed_size`: items per RSS feed; `undated`: article pages carry no date anywhere (discovery
         alone can date them); `news_sitemap`: sitemaps carry Google News publication dates; `latency`:
         seconds each answer takes (so that requests a crawler makes at once to a site overlap, and
         `max_concurrency` sees them). A site id may also be a numbered copy of one ("baogialai-2")."""
@@ -59,6 +62,9 @@ class ReplicaServer:
             raise ValueError("articles_per_site must be at least 2")
         self.articles_per_site = articles_per_site
         self.seed = seed
+        if hosts is not None and len(hosts) != len(self.site_ids):
+            raise ValueError(f"{len(hosts)} hosts for {len(self.site_ids)} sites")
+        self.hosts = list(hosts) if hosts is not None else [host] * len(self.site_ids)
         self.host = host
         self.port_base = port_base
         self.models: dict[str, SiteModel] = {s: build_site(s, articles_per_site, seed) for s in self.site_ids}
@@ -73,7 +79,9 @@ class ReplicaServer:
         try:
             for index, site_id in enumerate(self.site_ids):
                 port = 0 if self.port_base is None else self.port_base + index
-                self._runtimes[site_id] = SiteRuntime(self.models[site_id], self.host, port, self.latency)
+                self._runtimes[site_id] = SiteRuntime(
+                    self.models[site_id], self.hosts[index], port, self.latency
+                )
         except OSError:
             self.stop()
             raise
