@@ -268,9 +268,10 @@ def print_report(report: dict[str, Any]) -> None:
         )
     for ratio in report["ratios"]:
         goals = ", ".join(f"{goal}: {'met' if ok else 'NOT met'}" for goal, ok in ratio["goals_met"].items())
+        speedup, cpu = ratio["pages_per_s_ratio"], ratio["cpu_per_article_ratio"]
         print(
-            f"provnews ({ratio['extract_workers']} worker(s)) / naive: pages/s x{ratio['pages_per_s_ratio']}, "
-            f"CPU per article x{ratio['cpu_per_article_ratio']}; {goals}"
+            f"provnews ({ratio['extract_workers']} worker(s)) / naive: pages/s x{speedup}, "
+            f"CPU per article x{cpu}; {goals}"
         )
 
 

@@ -328,3 +328,20 @@ def test_determinism() -> None:
         assert first == normalised(two)
     with ReplicaServer(articles_per_site=8, seed=6) as three:
         assert normalised(three) != first
+
+
+def test_each_site_on_its_own_address() -> None:
+    """`hosts=`: each site answers on its own loopback address (its own host for a crawler's per-host
+    politeness), and only there."""
+    hosts = ["127.0.0.2", "127.0.0.3"]
+    with ReplicaServer(["baogialai", "baocantho"], articles_per_site=4, hosts=hosts) as replica:
+        for site, host in zip(replica.site_ids, hosts, strict=True):
+            base = replica.base_url(site)
+            assert base.startswith(f"http://{host}:")
+            assert fetch(base + "robots.txt")[0] == 200
+            assert all(url.startswith(base) for url in replica.ground_truth(site))
+            port = base.rsplit(":", 1)[1]
+            with pytest.raises(urllib.error.URLError):
+                fetch(f"http://127.0.0.1:{port}robots.txt")
+    with pytest.raises(ValueError, match="1 hosts for 2 sites"):
+        ReplicaServer(["baogialai", "baocantho"], articles_per_site=4, hosts=["127.0.0.2"])

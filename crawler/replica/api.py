@@ -49,9 +49,10 @@ class ReplicaServer:
         hosts: list[str] | None = None,
     ) -> None:
         """`hosts`: one loopback address per site, in order (`127.0.0.2`, ...), instead of `host` for
-        all, so that each site is its own host, as for a crawler's per-host politeness; `feed_size`: items per RSS feed; `undated`: article pages carry no date anywhere (discovery
-        alone can date them); `news_sitemap`: sitemaps carry Google News publication dates; `latency`:
-        seconds each answer takes (so that requests a crawler makes at once to a site overlap, and
+        all, so that each site is its own host, as for a crawler's per-host politeness; `feed_size`:
+        items per RSS feed; `undated`: article pages carry no date anywhere (discovery alone can date
+        them); `news_sitemap`: sitemaps carry Google News publication dates; `latency`: seconds each
+        answer takes (so that requests a crawler makes at once to a site overlap, and
         `max_concurrency` sees them). A site id may also be a numbered copy of one ("baogialai-2")."""
         self.site_ids = list(sites or DEFAULT_SITES)
         self.latency = latency
