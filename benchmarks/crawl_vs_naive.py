@@ -21,6 +21,7 @@ run. Usage: ``.venv/bin/python -m benchmarks.crawl_vs_naive [--sites 20] [--arti
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import multiprocessing
 import os
@@ -47,6 +48,7 @@ BIN = Path(sys.executable).parent
 GOAL_SPEEDUP = 5.0
 GOAL_CPU_RATIO = 0.15
 GOAL_RSS_MIB = 600
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 
 
 # ---- the replica, in its own process ----------------------------------------------------------------
@@ -71,8 +73,34 @@ def process_cpu(pid: int) -> float:
 
 
 # ---- one measured subprocess -------------------------------------------------------------------------
+def adopt_orphans() -> None:
+    """Become the parent of our descendants' orphans (Linux), so that a process a run leaves behind is
+    waited for here and its CPU still counted in RUSAGE_CHILDREN."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found.update(int(c) for c in (task / "children").read_text().split())
+    return found
+
+
+def reap_orphans(keep: set[int], timeout: float = 60) -> int:
+    """Wait for the processes a run left to us (not those in `keep`); how many still run after
+    `timeout` seconds (not waited for, their CPU not counted)."""
+    deadline = time.monotonic() + timeout
+    left = children(os.getpid()) - keep
+    while True:
+        left = {pid for pid in left if os.waitpid(pid, os.WNOHANG) == (0, 0)}
+        if not left or time.monotonic() > deadline:
+            return len(left)
+        time.sleep(0.05)
+
+
 def measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run a command; its wall time, CPU of its process tree, peak tree RSS, exit status and stdout."""
+    ours = children(os.getpid())
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -85,6 +113,7 @@ def measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
+    left_running = reap_orphans(ours)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {
@@ -92,6 +121,7 @@ def measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
         "wall_s": wall,
         "cpu_s": cpu,
         "peak_rss_mib": peak / 2**20,
+        "left_running": left_running,
         "out": stdout,
         "err": stderr,
     }
@@ -109,6 +139,7 @@ def figures(design: str, run: dict[str, Any], pages: int, stored: int, expected:
         "cpu_s": round(run["cpu_s"], 2),
         "cpu_ms_per_article": round(1000 * run["cpu_s"] / stored, 2) if stored else None,
         "peak_rss_mib": round(run["peak_rss_mib"], 1),
+        "processes_left_running": run["left_running"],
         # what went wrong, for a run that did not exit 0
         **({"stderr_tail": run["err"][-2000:]} if run["exit_code"] != 0 else {}),
     }
@@ -292,6 +323,7 @@ def main() -> int:
     if not 1 <= args.sites <= 254:
         parser.error("--sites must be 1 to 254 (one loopback address each)")
     workers = [int(w) for w in args.workers.split(",") if w.strip()]
+    adopt_orphans()
     ours, theirs = multiprocessing.get_context("fork").Pipe()
     server = multiprocessing.get_context("fork").Process(
         target=serve_replica, args=(theirs, site_ids(args.sites), args.articles), daemon=True
@@ -340,7 +372,13 @@ def main() -> int:
         print(json.dumps(report))
     else:
         print_report(report)
-    broken = [r for r in runs if r["exit_code"] != 0 or r["articles_stored"] != r["articles_expected"]]
+    broken = [
+        r
+        for r in runs
+        if r["exit_code"] != 0
+        or r["articles_stored"] != r["articles_expected"]
+        or r["processes_left_running"]
+    ]
     return 1 if broken else 0
 
 

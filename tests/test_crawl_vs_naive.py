@@ -34,7 +34,7 @@ def test_small_run_reports_consistent_figures() -> None:
         ("naive", None),
     ]
     for run in runs:
-        assert run["exit_code"] == 0, run
+        assert run["exit_code"] == 0 and run["processes_left_running"] == 0, run
         assert run["articles_stored"] == run["articles_expected"] == SITES * ARTICLES, run
         assert run["pages_fetched"] >= run["articles_stored"], run
         assert run["wall_s"] > 0 and run["cpu_s"] > 0 and run["peak_rss_mib"] > 0, run
