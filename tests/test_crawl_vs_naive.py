@@ -45,6 +45,12 @@ def test_small_run_reports_consistent_figures() -> None:
     assert all(r["pages_fetched"] > r["articles_stored"] for r in provnews)
     naive = runs[-1]
     assert naive["pages_fetched"] == SITES * ARTICLES + SITES  # each article and each robots.txt
+    assert naive["not_extracted"] == 0
+    for part in ("extract_cpu", "store_cpu", "store_wall"):
+        assert naive[f"{part}_ms_per_article"] > 0, naive
+    assert (
+        naive["extract_cpu_ms_per_article"] + naive["store_cpu_ms_per_article"] < naive["cpu_ms_per_article"]
+    )
     assert [r["extract_workers"] for r in report["ratios"]] == [1, 2]
     for ratio in report["ratios"]:
         assert set(ratio) == {
