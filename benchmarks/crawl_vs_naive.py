@@ -31,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from functools import partial
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -355,14 +357,18 @@ def main() -> int:
             raise SystemExit("the replica did not start")
         replica = ours.recv()
         runs = []
+        replica_pid = server.pid
+        assert replica_pid is not None
         with tempfile.TemporaryDirectory(prefix="provnews-vs-naive-") as tmp:
-            jobs = [(provnews_run, (Path(tmp), replica, n, args)) for n in workers]
+            jobs: list[Callable[[], dict[str, Any]]] = [
+                partial(provnews_run, Path(tmp), replica, n, args) for n in workers
+            ]
             if not args.skip_naive:
-                jobs.append((naive_run, (Path(tmp), replica, args)))  # type: ignore[arg-type]
-            for job, job_args in jobs:
-                replica_before = process_cpu(server.pid)  # type: ignore[arg-type]
-                row = job(*job_args)  # type: ignore[operator]
-                row["replica_cpu_s"] = round(process_cpu(server.pid) - replica_before, 2)  # type: ignore[arg-type]
+                jobs.append(partial(naive_run, Path(tmp), replica, args))
+            for job in jobs:
+                replica_before = process_cpu(replica_pid)
+                row = job()
+                row["replica_cpu_s"] = round(process_cpu(replica_pid) - replica_before, 2)
                 runs.append(row)
     finally:
         ours.send("stop")
