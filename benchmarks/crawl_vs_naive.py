@@ -227,7 +227,7 @@ def naive_child(urls_file: str, db_file: str, concurrency: int, per_site: int) -
 
         def parse(self, response: Any) -> None:
             cpu = time.process_time()
-            doc = trafilatura.bare_extraction(response.text, url=response.url, with_metadata=True)
+            doc: Any = trafilatura.bare_extraction(response.text, url=response.url, with_metadata=True)
             wall, extracted = time.perf_counter(), time.process_time()
             self.spent["extract_cpu_s"] += extracted - cpu
             if doc is None or not doc.text:
@@ -341,7 +341,8 @@ def main() -> int:
     parser.add_argument("--naive-child", nargs=2, metavar=("URLS", "DB"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.naive_child:
-        naive_child(*args.naive_child, args.concurrency, args.per_site)
+        urls_file, db_file = args.naive_child
+        naive_child(urls_file, db_file, args.concurrency, args.per_site)
         return 0
     if not 1 <= args.sites <= 254:
         parser.error("--sites must be 1 to 254 (one loopback address each)")
