@@ -104,6 +104,8 @@ PROVNEWS_MIN_TEXT_CHARS = int(os.environ.get("PROVNEWS_MIN_TEXT_CHARS", "150"))
 PROVNEWS_MAX_PAGE_BYTES = int(os.environ.get("PROVNEWS_MAX_PAGE_BYTES", str(10 * 1024 * 1024)))
 # Longest extraction of one page, in seconds; slower pages are dropped as extract_timeout (0: no limit).
 PROVNEWS_EXTRACT_TIMEOUT = float(os.environ.get("PROVNEWS_EXTRACT_TIMEOUT", "5"))
+# Worker processes extracting pages at once, while the crawl goes on downloading (0: one per core).
+PROVNEWS_EXTRACT_WORKERS = int(os.environ.get("PROVNEWS_EXTRACT_WORKERS", "0"))
 # Families' parsers replaced, as a JSON object family -> "module:Class" (a local fix, or a test's parser).
 PROVNEWS_PARSERS = os.environ.get("PROVNEWS_PARSERS", "{}")
 # Keep the raw HTML of each article (compressed) for re-extraction.

@@ -1,4 +1,7 @@
-"""ExtractPipeline: page bytes → article fields, with the site's family parser."""
+"""ExtractPipeline: page bytes → article fields, with the site's family parser.
+
+An asynchronous pipeline: each page is extracted in a pool of worker processes (PROVNEWS_EXTRACT_WORKERS)
+while the reactor goes on downloading; Scrapy's scraper slot bounds the pages held meanwhile."""
 
 from __future__ import annotations
 
@@ -44,13 +47,15 @@ class ExtractPipeline:
         keep_html: bool,
         timeout: float = 5.0,
         parsers: dict[str, str] | None = None,
+        workers: int = 0,
     ) -> None:
         self.crawler = crawler
         self.sites = sites
         self.max_bytes = max_bytes
         self.keep_html = keep_html
-        # Pages run in a reused worker process, replaced when one overruns the time limit.
-        self.extractor = LimitedExtractor(timeout=timeout, max_bytes=max_bytes, parsers=parsers)
+        # Pages run in a pool of reused worker processes (0: one per core), each replaced when it
+        # overruns the time limit or dies.
+        self.extractor = LimitedExtractor(timeout=timeout, max_bytes=max_bytes, parsers=parsers, workers=workers)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
@@ -65,12 +70,13 @@ class ExtractPipeline:
             crawler.settings.getbool("PROVNEWS_KEEP_HTML"),
             crawler.settings.getfloat("PROVNEWS_EXTRACT_TIMEOUT", 5.0),
             crawler.settings.getdict("PROVNEWS_PARSERS"),
+            crawler.settings.getint("PROVNEWS_EXTRACT_WORKERS"),
         )
 
     def close_spider(self) -> None:
         self.extractor.close()
 
-    def process_item(self, item: Any) -> Any:
+    async def process_item(self, item: Any) -> Any:
         if not isinstance(item, PageItem):
             return item
         site = self.sites.get(item.site_id)
@@ -78,7 +84,7 @@ class ExtractPipeline:
         stats = self.crawler.stats
         assert stats is not None
         try:
-            fields = self.extractor.extract(
+            fields = await self.extractor.extract_async(
                 item.body, item.url, family, item.content_type, site, day_of(item.lastmod)
             )
         except ExtractionLimitExceeded as exc:  # page_too_large, extract_timeout, extract_crashed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -43,7 +44,7 @@ def test_oversized_page_is_refused_before_any_work() -> None:
         extractor.extract(b"<p>x</p>" * (DEFAULT_MAX_BYTES // 8 + 1), GIALAI_URL, "post")
     assert caught.value.reason == "page_too_large"
     assert "> 10485760" in str(caught.value)
-    assert extractor._process is None  # no worker was started for it
+    assert extractor.running == 0  # no worker was started for it
 
 
 @pytest.mark.timeout(60)
@@ -95,17 +96,23 @@ def test_pipeline_drops_with_the_reason_and_keeps_going() -> None:
     pipeline = ExtractPipeline(crawler, {}, max_bytes=100_000, keep_html=False, timeout=0.3)  # type: ignore[arg-type]
     try:
         with pytest.raises(DropItem, match=r"^page_too_large: "):
-            pipeline.process_item(
-                PageItem(url="https://example.vn/big.html", site_id="x", body=b"x" * 100_001)
+            asyncio.run(
+                pipeline.process_item(
+                    PageItem(url="https://example.vn/big.html", site_id="x", body=b"x" * 100_001)
+                )
             )
         pipeline.extractor.max_bytes = len(MANY_PARAGRAPHS)
         with pytest.raises(DropItem, match=r"^extract_timeout: "):
-            pipeline.process_item(
-                PageItem(url="https://example.vn/slow.html", site_id="x", body=MANY_PARAGRAPHS)
+            asyncio.run(
+                pipeline.process_item(
+                    PageItem(url="https://example.vn/slow.html", site_id="x", body=MANY_PARAGRAPHS)
+                )
             )
         pipeline.extractor.timeout = 10
-        ok = pipeline.process_item(
-            PageItem(url=GIALAI_URL, site_id="x", body=(GIALAI / "page.html").read_bytes())
+        ok = asyncio.run(
+            pipeline.process_item(
+                PageItem(url=GIALAI_URL, site_id="x", body=(GIALAI / "page.html").read_bytes())
+            )
         )
         assert ok.fields.family == "generic"  # an unknown site: whole-page extraction
         assert "Tham dự hội thảo có đại diện các sở" in ok.fields.text
