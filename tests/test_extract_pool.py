@@ -5,7 +5,9 @@ parser (tests/slow_parser.py) that hangs on the first page it parses and logs ev
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC
 from pathlib import Path
@@ -14,11 +16,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from crawler.limits import ExtractionLimitExceeded, LimitedExtractor
+from crawler.parsers import PARSERS
 from crawler.replica import ReplicaServer
 from pipelines.storage import Storage
 from tests.fault_proxy import FaultProxy
 from tests.helpers import assert_run_balances, run
-from tests.paths import REPO
+from tests.paths import FIXTURES, REPO
 
 SITE = "baogialai"
 ARTICLE = r"-post\d+\.html$"
@@ -117,3 +121,54 @@ def _timestamp(value: str) -> float:
 
     when = datetime.fromisoformat(value)
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
+
+
+GIALAI = FIXTURES / "sites" / "baogialai" / "post-glo-figcaption"
+GIALAI_TITLE = "Gia Lai bàn giải pháp liên kết sản xuất cà phê bền vững"
+
+
+@pytest.fixture
+def parsers_restored() -> Iterator[None]:
+    """LimitedExtractor installs PROVNEWS_PARSERS in this process too: put the real parsers back."""
+    saved = dict(PARSERS)
+    yield
+    PARSERS.clear()
+    PARSERS.update(saved)
+
+
+@pytest.mark.timeout(120)
+def test_the_pool_replaces_a_hung_and_a_dead_worker_while_the_other_pages_go_on(
+    parsers_restored: None,
+) -> None:
+    """Two workers: one dies on a page (extract_crashed, a new worker takes its place); then one hangs
+    on a page (killed at the deadline: extract_timeout) while the other extracts the other pages,
+    before the hung page's deadline; and the pool works on afterwards."""
+    body = (GIALAI / "page.html").read_bytes()
+    timeout = 4.0
+    done: dict[str, float] = {}
+
+    async def page(extractor: LimitedExtractor, url: str) -> object:
+        try:
+            return (await extractor.extract_async(body, url, "post")).title
+        except ExtractionLimitExceeded as exc:
+            return exc.reason
+        finally:
+            done[url] = time.monotonic()
+
+    async def crawl(extractor: LimitedExtractor, urls: list[str]) -> list[object]:
+        return await asyncio.gather(*(page(extractor, url) for url in urls))
+
+    parsers = {"post": "tests.crashing_parser:DyingParser"}
+    with LimitedExtractor(timeout=timeout, parsers=parsers, workers=2) as extractor:
+        others = [f"https://baogialai.vn/a{i}.html" for i in range(8)]
+        dead = asyncio.run(crawl(extractor, ["https://baogialai.vn/die.html", *others]))
+        assert dead == ["extract_crashed", *[GIALAI_TITLE] * len(others)]
+        asyncio.run(crawl(extractor, others[:2]))  # both workers running (started at once)
+        started = time.monotonic()
+        hung = asyncio.run(crawl(extractor, ["https://baogialai.vn/hang.html", *others]))
+        assert hung == ["extract_timeout", *[GIALAI_TITLE] * len(others)]
+        assert max(done[url] for url in others) < started + timeout - 0.5, (started, done)
+        assert done["https://baogialai.vn/hang.html"] >= started + timeout
+        assert extractor.running <= 2  # the hung and the dead workers are gone, not left running
+        assert asyncio.run(crawl(extractor, others[:2])) == [GIALAI_TITLE] * 2
+    assert extractor.running == 0
