@@ -55,7 +55,9 @@ class ExtractPipeline:
         self.keep_html = keep_html
         # Pages run in a pool of reused worker processes (0: one per core), each replaced when it
         # overruns the time limit or dies.
-        self.extractor = LimitedExtractor(timeout=timeout, max_bytes=max_bytes, parsers=parsers, workers=workers)
+        self.extractor = LimitedExtractor(
+            timeout=timeout, max_bytes=max_bytes, parsers=parsers, workers=workers
+        )
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
