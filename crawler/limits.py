@@ -93,7 +93,9 @@ class LimitedExtractor:
         self.max_bytes = max_bytes
         self.parsers = dict(parsers or {})  # families' parsers replaced (PROVNEWS_PARSERS)
         use_parsers(self.parsers)  # in this process too (timeout 0), and checked before any page
-        self.workers = workers if workers > 0 else os.cpu_count() or 1
+        if workers < 0:
+            raise ValueError(f"extraction workers: {workers}; 0 (one per core) or more")
+        self.workers = workers or os.cpu_count() or 1
         self._local = threading.local()  # this thread's worker: .process and .conn
         self._started: list[tuple[Any, Connection]] = []  # every worker started, to stop them at close
         self._lock = threading.Lock()

@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from scrapy.utils.reactor import is_asyncio_reactor_installed
+
 from crawler.discovery import date_in_url
 from crawler.extraction import day_of
 from crawler.items import ArticleItem, PageItem
@@ -74,6 +76,10 @@ class ExtractPipeline:
             crawler.settings.getdict("PROVNEWS_PARSERS"),
             crawler.settings.getint("PROVNEWS_EXTRACT_WORKERS"),
         )
+
+    def open_spider(self) -> None:
+        if not is_asyncio_reactor_installed():  # the pool is awaited on the asyncio loop
+            raise RuntimeError("ExtractPipeline needs Scrapy's asyncio reactor (TWISTED_REACTOR)")
 
     def close_spider(self) -> None:
         self.extractor.close()

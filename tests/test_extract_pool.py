@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -117,8 +118,6 @@ def assert_dropped_only_the_hung_page(db: str, replica: ReplicaServer, hang: dic
 
 
 def _timestamp(value: str) -> float:
-    from datetime import datetime
-
     when = datetime.fromisoformat(value)
     return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
@@ -172,3 +171,10 @@ def test_the_pool_replaces_a_hung_and_a_dead_worker_while_the_other_pages_go_on(
         assert extractor.running <= 2  # the hung and the dead workers are gone, not left running
         assert asyncio.run(crawl(extractor, others[:2])) == [GIALAI_TITLE] * 2
     assert extractor.running == 0
+
+
+def test_the_pool_has_one_worker_per_core_unless_told(parsers_restored: None) -> None:
+    assert LimitedExtractor(workers=0).workers == (os.cpu_count() or 1)
+    assert LimitedExtractor(workers=3).workers == 3
+    with pytest.raises(ValueError, match="extraction workers: -1"):
+        LimitedExtractor(workers=-1)
