@@ -107,20 +107,12 @@ class LimitedExtractor:
         with self._lock:
             return sum(1 for process, _ in self._started if process.is_alive())
 
-    async def extract_async(
-        self,
-        body: bytes,
-        url: str,
-        family: str = "generic",
-        content_type: str | None = None,
-        site: Site | None = None,
-        known_date: date | None = None,
-    ) -> ArticleFields:
-        """``extract`` in one of the pool's workers, awaited on the running asyncio loop."""
+    async def extract_async(self, body: bytes, *args: Any) -> ArticleFields:
+        """``extract(body, *args)`` in one of the pool's workers, awaited on the running asyncio loop."""
         self._check_size(body)  # refused at once, without taking a worker
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="provnews-extract")
-        job = functools.partial(self.extract, body, url, family, content_type, site, known_date)
+        job = functools.partial(self.extract, body, *args)
         return await asyncio.get_running_loop().run_in_executor(self._pool, job)
 
     def extract(
