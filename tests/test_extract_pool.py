@@ -100,6 +100,7 @@ def test_other_workers_extract_and_store_while_one_is_hung(
     during = [e for e in events if e["event"] == "end" and hang["mono"] < e["mono"] < hang["mono"] + TIMEOUT]
     assert len(during) >= 3, events
     assert {e["pid"] for e in during} - {hang["pid"]}, "the other pages were parsed by another worker"
+    # the hung page was the first parsed: whatever is stored before its deadline was extracted meanwhile
     deadline = hang["wall"] + TIMEOUT
     with Storage.open(db) as storage:
         stored_before = [
