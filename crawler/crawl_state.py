@@ -12,21 +12,34 @@
 - failed URLs are retried in later runs with back-off, up to `max_attempts`;
 - the HTTP validators (ETag, Last-Modified) of discovery pages are kept for conditional requests, but
   only after a complete, clean run.
+
+Writes go to the crawl's writer thread (`pipelines.storage_writer`), in order: a page's new URLs are
+written before its listing walk's progress, and before their outcomes. A write that finds the disk
+full sets `disk_full` and calls `on_disk_full` (the spider stops the crawl). Reads (what the database
+knows of one discovery page's URLs, one page of URLs to resume, a site's listing walks and validators)
+are short indexed queries made on the reactor thread; they never wait on a writer (WAL on SQLite, MVCC
+on PostgreSQL).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
+
+from twisted.python.failure import Failure
 
 from pipelines.disk import is_disk_full
 from pipelines.listing_walks import WalkState
 from pipelines.rows import to_utc
 from pipelines.storage import Storage, UrlMark
+from pipelines.storage_writer import Writer, error_of
 from pipelines.urlstate import PendingUrl, UrlInfo
 from pipelines.validators import Validators
+
+logger = logging.getLogger(__name__)
 
 RESUME_PAGE = 500  # URLs left by earlier runs read per database query
 
@@ -62,7 +75,10 @@ class CrawlState:
     def __init__(self, count: StatsCounter, *, backfill: bool = False) -> None:
         self.count = count
         self.backfill = backfill  # a backfill neither sends nor keeps validators
-        self.storage: Storage | None = None  # opened by the spider once it has its settings
+        # the crawl's storage and its writer (`CrawlStorage`), given by the spider when it opens
+        self.storage: Storage | None = None
+        self.writer: Writer | None = None
+        self.on_disk_full: Callable[[BaseException], None] = lambda exc: None
         self.max_attempts = 5
         self.retry_backoff = 900.0  # seconds before the first retry; doubled after each failure
         # What the database knows of the URLs of the discovery page being admitted (see `prefetch`).
@@ -189,16 +205,34 @@ class CrawlState:
         """Write the URLs admitted for the first time since the last call (one write per discovery page)."""
         if not self._discovered:
             return
-        assert self.storage is not None
         discovered, self._discovered = self._discovered, []
-        try:
-            self.storage.mark_urls(discovered)
-        except Exception as exc:
-            if not is_disk_full(exc):
-                raise
-            self.disk_full = exc
+        if self.disk_full is not None:  # not written: the next run finds them again
             return
-        self.count("discovery/new_urls", len(discovered))
+        assert self.writer is not None
+        written = self.writer.mark_urls(discovered)
+        written.addCallbacks(lambda _: self.count("discovery/new_urls", len(discovered)), self._write_failed)
+
+    def _write_failed(self, failure: Failure) -> None:
+        """A write of URL states failed: a full disk stops the crawl (the URLs stay as they were in the
+        database, and the next run takes them up); any other error is logged and counted."""
+        exc = error_of(failure)
+        if is_disk_full(exc):
+            if self.disk_full is None:
+                self.disk_full = exc
+                self.on_disk_full(exc)
+            return
+        logger.error("URL states not written: %s", exc)
+        self.count("storage/url_state_errors")
+
+    def _write(self, fn: Callable[..., Any], *args: Any, done: Callable[[], None] | None = None) -> None:
+        """`fn(*args)` in the writer thread; `done` once it succeeded."""
+        if self.disk_full is not None:
+            return
+        assert self.writer is not None
+        written = self.writer.run(fn, *args)
+        if done is not None:
+            written.addCallback(lambda _: done())
+        written.addErrback(self._write_failed)
 
     # -- listing walks ---------------------------------------------------------------------------
     def listing_walks(self, site_id: str) -> dict[str, WalkState]:
@@ -208,15 +242,8 @@ class CrawlState:
     def save_walk(self, site_id: str, listing: str, next_page: int, complete: bool) -> None:
         """Record a listing walk's progress (after its page's URLs were recorded) or its end."""
         assert self.storage is not None
-        try:
-            self.storage.save_listing_walk(site_id, listing, next_page, complete)
-        except Exception as exc:
-            if not is_disk_full(exc):
-                raise
-            self.disk_full = exc  # the spider stops the crawl; the walk goes on from here next time
-            return
-        if complete:
-            self.count("discovery/listing_walks_completed")
+        counted = (lambda: self.count("discovery/listing_walks_completed")) if complete else None
+        self._write(self.storage.save_listing_walk, site_id, listing, next_page, complete, done=counted)
 
     def keep_validators(self, site_id: str, url: str, etag: bytes | None, modified: bytes | None) -> None:
         """Remember a discovery page's ETag / Last-Modified, for `close` to save."""
@@ -236,29 +263,21 @@ class CrawlState:
     def mark(self, url: str, site_id: str | None, status: str, reason: str) -> None:
         """Record the outcome of an article request that brought no page to store. On a full disk the
         URL stays as it was (the next run takes it up) and `disk_full` says why."""
-        if self.storage is not None and self.disk_full is None:
-            try:
-                self.storage.mark_url(url, site_id, status, reason=reason)
-            except Exception as exc:
-                if not is_disk_full(exc):
-                    raise
-                self.disk_full = exc
+        if self.writer is not None and self.disk_full is None:
+            self.writer.mark_urls([UrlMark(url, site_id, status, reason)]).addErrback(self._write_failed)
         self.count(f"urls/{status}")
 
     # -- end ---------------------------------------------------------------------------------------
     def close(self, reason: str, site_ids: Iterable[str]) -> None:
         """Keep the validators of discovery pages only after a complete, clean run: a 304 next time
         then safely means "nothing new", because everything those pages led to was taken."""
-        if self.storage is None:
+        if self.storage is None or self.writer is None:
             return
-        try:
-            if reason == "finished" and not self.backfill and self.disk_full is None:
-                clean = set(site_ids) - self.unclean_sites
-                kept = [v for v in self.new_validators.values() if v.site_id in clean]
-                if kept:
-                    self.storage.save_validators(kept)
-        finally:
-            self.storage.close()
+        if reason == "finished" and not self.backfill and self.disk_full is None:
+            clean = set(site_ids) - self.unclean_sites
+            kept = [v for v in self.new_validators.values() if v.site_id in clean]
+            if kept:
+                self._write(self.storage.save_validators, kept)
 
 
 def changed(lastmod: str | None, info: UrlInfo) -> bool:

@@ -30,6 +30,9 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 EXTENSIONS = {
+    # first: the registry and the storage of the crawl, read and opened once, which the others use
+    "crawler.extensions.crawl_registry.CrawlRegistry": -20,
+    "crawler.extensions.crawl_storage.CrawlStorage": -10,
     # after Scrapy's AutoThrottle (0): a site's delay never goes below its own
     "crawler.extensions.site_throttle.SiteAutoThrottle": 1,
     "crawler.extensions.site_claims.SiteClaims": 5,  # before RunRecorder: a run records the sites it claimed

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 
 from crawler.discovery import date_in_url
+from crawler.extensions.crawl_registry import crawl_sites
 from crawler.extraction import day_of
 from crawler.items import ArticleItem, PageItem
 from crawler.limits import ExtractionError, ExtractionLimitExceeded, LimitedExtractor
 from crawler.parsers import NotAnArticle
 from crawler.parsers.fields import ArticleFields
-from crawler.registry import Site, load_sites
+from crawler.registry import Site
 from pipelines.dropped import Dropped
 
 if TYPE_CHECKING:
@@ -63,13 +64,9 @@ class ExtractPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractPipeline:
-        sites = {s.id: s for s in load_sites(crawler.settings.get("PROVNEWS_SITES_FILE") or None)}
-        spider_sites = getattr(crawler.spider, "sites", None)
-        if spider_sites:  # the spider may have read another registry (-a sites_file=...)
-            sites.update({s.id: s for s in spider_sites})
         return cls(
             crawler,
-            sites,
+            crawl_sites(crawler),
             crawler.settings.getint("PROVNEWS_MAX_PAGE_BYTES"),
             crawler.settings.getbool("PROVNEWS_KEEP_HTML"),
             crawler.settings.getfloat("PROVNEWS_EXTRACT_TIMEOUT", 5.0),

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from crawler.extensions.crawl_registry import crawl_sites
 from crawler.items import ArticleItem
-from crawler.registry import Site, load_sites
+from crawler.registry import Site
 from crawler.text import clean_paragraphs, clean_text
 from crawler.urls import host_of, normalize_url, printable_url
 from pipelines.bounds import bound_fields
@@ -54,9 +55,7 @@ class NormalizePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
-        sites = {s.id: s for s in load_sites(crawler.settings.get("PROVNEWS_SITES_FILE") or None)}
-        sites.update({s.id: s for s in getattr(crawler.spider, "sites", [])})
-        return cls(sites, crawler)
+        return cls(crawl_sites(crawler), crawler)
 
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleItem):

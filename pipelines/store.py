@@ -5,7 +5,12 @@ which the next run fetches again. The batch is written every PROVNEWS_STORE_BATC
 PROVNEWS_STORE_FLUSH_SECONDS, so a slow site never keeps another site's articles waiting in memory; each
 site's articles are their own transaction. An article the database refuses costs only itself
 (`Storage.store_entries` bisects the batch): it is counted as `provnews/failed/store_error` (and per
-site), its URL is marked failed with the database's message, and a later run tries it again."""
+site), its URL is marked failed with the database's message, and a later run tries it again.
+
+The writes are made in the crawl's writer thread (`crawler.extensions.crawl_storage.CrawlStorage`), so
+the reactor goes on downloading and extracting while a batch waits on the database; each URL's outcome
+is counted in the run's ledger when its write is done, on the reactor thread. At close the pipeline
+waits for its writes."""
 
 from __future__ import annotations
 
@@ -16,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import DropItem
 from twisted.internet import task
+from twisted.internet.defer import Deferred, succeed
+from twisted.python.failure import Failure
 
 from crawler.accounting import DROPPED, FAILED, reason_key
 from crawler.items import ArticleItem, PageItem
@@ -23,7 +30,8 @@ from crawler.site_stop import store_now
 from pipelines.bisect import describe
 from pipelines.disk import is_disk_full, stop_crawl
 from pipelines.dropped import Dropped, drop_reason
-from pipelines.storage import Storage, StoreEntry, UrlMark
+from pipelines.storage import Storage, StoreEntry, StoreOutcome, UrlMark
+from pipelines.storage_writer import InlineWriter, Writer, error_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -59,6 +67,8 @@ class StorePipeline:
         self.flush_seconds = flush_seconds
         self.batch: list[ArticleItem] = []
         self.storage: Storage | None = None
+        self.writer: Writer | None = None
+        self.own_storage = False  # opened here: no CrawlStorage in this crawl (a script, a unit test)
         self.loop: task.LoopingCall | None = None
         self.disk_full = False
 
@@ -77,17 +87,34 @@ class StorePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        self.storage = Storage.open(self.db_url)
+        from crawler.extensions.crawl_storage import CrawlStorage
+
+        shared = self.crawler.get_extension(CrawlStorage)
+        if shared is not None:
+            self.storage, self.writer = shared.storage, shared.writer
+        else:
+            self.storage = Storage.open(self.db_url)
+            self.writer, self.own_storage = InlineWriter(self.storage), True
         if self.flush_seconds > 0:
             self.loop = task.LoopingCall(self.flush)
             self.loop.start(self.flush_seconds, now=False)
 
-    def close_spider(self) -> None:
+    def close_spider(self) -> Deferred[None]:
+        """Write what is held and wait for every write of the pipeline to be done and counted."""
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         self.flush()
-        if self.storage is not None:
-            self.storage.close()
+        if self.writer is None:
+            return succeed(None)
+        done = self.writer.drain()
+        if self.own_storage and self.storage is not None:
+            done.addBoth(self._close_own, self.storage)
+        return done
+
+    @staticmethod
+    def _close_own(result: Any, storage: Storage) -> Any:
+        storage.close()
+        return result
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleItem) and self.disk_full:
@@ -99,7 +126,8 @@ class StorePipeline:
         return item
 
     def flush(self) -> None:
-        if not self.batch or self.storage is None:
+        """Hand the batch to the writer, one transaction per site; the outcomes are counted when done."""
+        if not self.batch or self.storage is None or self.writer is None:
             return
         batch, self.batch = self.batch, []
         stats = self.crawler.stats
@@ -115,41 +143,57 @@ class StorePipeline:
             # Articles and their "stored" URL states commit together: a crash before the commit leaves
             # the URLs "discovered", and the next run fetches them again.
             entries = [StoreEntry(article_row(item, run_id), self._marks(item)) for item in items]
-            try:
-                outcome = self.storage.store_entries(entries)
-            except Exception as exc:  # the database itself failed: the other sites may still be stored
-                if is_disk_full(exc):
-                    self._stop_disk_full(exc)
-                    self._settle(items, FAILED, "disk_full")
-                    continue
-                logger.error("%s: %d articles not stored, the database failed: %s", site_id, len(items), exc)
-                self._count_store_errors(site_id, len(items), describe(exc))
-                self._settle(items, FAILED, STORE_ERROR)
-                continue
-            result = outcome.result
-            refused_ids = {id(r.entry) for r in outcome.refused}
-            not_stored = [
-                item for item, entry in zip(items, entries, strict=True) if id(entry) in refused_ids
+            written = self.writer.run(self.storage.store_entries, entries)
+            written.addCallbacks(
+                self._stored,
+                self._not_stored,
+                callbackArgs=(site_id, items, entries),
+                errbackArgs=(site_id, items),
+            )
+            written.addErrback(self._log_failure, f"{site_id}: counting a stored batch failed")
+
+    def _not_stored(self, failure: Failure, site_id: str, items: list[ArticleItem]) -> None:
+        """The database itself failed (the other sites may still be stored)."""
+        exc = error_of(failure)
+        if is_disk_full(exc):
+            self._stop_disk_full(exc)
+            self._settle(items, FAILED, "disk_full")
+            return
+        logger.error("%s: %d articles not stored, the database failed: %s", site_id, len(items), exc)
+        self._count_store_errors(site_id, len(items), describe(exc))
+        self._settle(items, FAILED, STORE_ERROR)
+
+    def _stored(
+        self, outcome: StoreOutcome, site_id: str, items: list[ArticleItem], entries: list[StoreEntry]
+    ) -> None:
+        stats = self.crawler.stats
+        assert stats is not None
+        result = outcome.result
+        refused_ids = {id(r.entry) for r in outcome.refused}
+        not_stored = [item for item, entry in zip(items, entries, strict=True) if id(entry) in refused_ids]
+        ledger = getattr(self.crawler.spider, "ledger", None)
+        if ledger is not None:
+            counts = {"new": result.new, "updated": result.updated, "unchanged": result.unchanged}
+            stored = [
+                item for item, entry in zip(items, entries, strict=True) if id(entry) not in refused_ids
             ]
-            ledger = getattr(self.crawler.spider, "ledger", None)
-            if ledger is not None:
-                counts = {"new": result.new, "updated": result.updated, "unchanged": result.unchanged}
-                stored = [
-                    item for item, entry in zip(items, entries, strict=True) if id(entry) not in refused_ids
-                ]
-                ledger.settle_stored(site_id, [self._requested(item) for item in stored], counts)
-            self._settle(not_stored, FAILED, STORE_ERROR)
-            for key, value in (
-                ("new", result.new),
-                ("updated", result.updated),
-                ("unchanged", result.unchanged),
-            ):
-                stats.inc_value(f"provnews/store/{key}", value)
-                stats.inc_value(f"provnews/site/{site_id}/{key}", value)
-            for refused in outcome.refused:
-                logger.warning("%s: not stored: %s: %s", site_id, refused.entry.row.get("url"), refused.error)
-            if outcome.refused:
-                self._count_store_errors(site_id, len(outcome.refused), outcome.refused[-1].error)
+            ledger.settle_stored(site_id, [self._requested(item) for item in stored], counts)
+        self._settle(not_stored, FAILED, STORE_ERROR)
+        for key, value in (
+            ("new", result.new),
+            ("updated", result.updated),
+            ("unchanged", result.unchanged),
+        ):
+            stats.inc_value(f"provnews/store/{key}", value)
+            stats.inc_value(f"provnews/site/{site_id}/{key}", value)
+        for refused in outcome.refused:
+            logger.warning("%s: not stored: %s: %s", site_id, refused.entry.row.get("url"), refused.error)
+        if outcome.refused:
+            self._count_store_errors(site_id, len(outcome.refused), outcome.refused[-1].error)
+
+    @staticmethod
+    def _log_failure(failure: Failure, what: str) -> None:
+        logger.error("%s: %s", what, failure.getTraceback())
 
     def _count_store_errors(self, site_id: str, n: int, error: str) -> None:
         """Articles fetched and not stored: the run has storage errors (read by the run's outcome)."""
@@ -197,25 +241,28 @@ class StorePipeline:
         failed = reason in FAILURE_DROPS
         stats.inc_value(f"provnews/errors/{reason}" if failed else f"provnews/dropped/{reason}")
         self._settle([item], FAILED if failed else DROPPED, reason)
-        if (
-            isinstance(item, (PageItem, ArticleItem))
-            and self.storage is not None
-            and isinstance(exception, DropItem)
-            and not self.disk_full
-        ):
+        if isinstance(item, (PageItem, ArticleItem)) and isinstance(exception, DropItem):
             status = "failed" if failed else "stored" if reason == "duplicate" else "not_article"
-            try:
-                text = exception.record if isinstance(exception, Dropped) else str(exception)
-                self.storage.mark_urls(self._marks(item, status, text[:500]))
-            except Exception as exc:
-                if not is_disk_full(exc):
-                    raise
-                self._stop_disk_full(exc)
+            text = exception.record if isinstance(exception, Dropped) else str(exception)
+            self._mark(self._marks(item, status, text[:500]))
 
     def item_error(self, item: Any, response: Any, spider: Any = None, failure: Any = None) -> None:
         """A component raised on an item (Scrapy logs the traceback): the URL failed, with attempts."""
         exc = getattr(failure, "value", None)
         reason = "disk_full" if exc is not None and is_disk_full(exc) else reason_key(type(exc).__name__)
         self._settle([item], FAILED, reason)
-        if isinstance(item, (PageItem, ArticleItem)) and self.storage is not None and not self.disk_full:
-            self.storage.mark_urls(self._marks(item, "failed", f"{type(exc).__name__}: {exc}"[:500]))
+        if isinstance(item, (PageItem, ArticleItem)):
+            self._mark(self._marks(item, "failed", f"{type(exc).__name__}: {exc}"[:500]))
+
+    def _mark(self, marks: list[UrlMark]) -> None:
+        """Write URL states (in the writer thread); a full disk stops the crawl."""
+        if self.writer is None or self.disk_full:
+            return
+        self.writer.mark_urls(marks).addErrback(self._mark_failed)
+
+    def _mark_failed(self, failure: Failure) -> None:
+        exc = error_of(failure)
+        if is_disk_full(exc):
+            self._stop_disk_full(exc)
+        else:
+            logger.error("URL states not written: %s", exc)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
+from twisted.python.failure import Failure
 
 from crawler.accounting import (
     CLASSES,
@@ -24,9 +25,11 @@ from crawler.accounting import (
     site_verdict,
     totals,
 )
+from crawler.extensions.crawl_storage import CrawlStorage
 from pipelines.disk import free_reserve, is_disk_full, make_reserve
 from pipelines.locks import HOSTNAME
 from pipelines.storage import Storage
+from pipelines.storage_writer import StorageWriter
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -41,6 +44,8 @@ class RunRecorder:
     def __init__(self, crawler: Crawler, db_url: str, command: str) -> None:
         self.crawler = crawler
         self.db_url = db_url
+        self.storage: Storage | None = None  # the crawl's (CrawlStorage), from spider open
+        self.writer: StorageWriter | None = None
         self.command = command
         self.run_id: int | None = None
         self.spider: Spider | None = None
@@ -65,12 +70,16 @@ class RunRecorder:
             return
         self.spider = spider
         make_reserve(self.db_url)  # room to record the run's end should the disk fill up
-        with Storage.open(self.db_url) as storage:
-            for run_id in storage.reap_stale_runs(self.stale_after):
-                logger.warning("run %s was left running by a process that is gone: marked crashed", run_id)
-            self.run_id = storage.start_run(self.command, self.sites)
-            # name the run in this process's site locks, for whoever finds them taken
-            storage.heartbeat_site_locks(self.sites, os.getpid(), HOSTNAME, self.run_id)
+        shared = self.crawler.get_extension(CrawlStorage)
+        if shared is None:
+            raise RuntimeError("the run recorder needs the CrawlStorage extension")
+        self.storage, self.writer = shared.storage, shared.writer
+        storage = self.storage
+        for run_id in storage.reap_stale_runs(self.stale_after):
+            logger.warning("run %s was left running by a process that is gone: marked crashed", run_id)
+        self.run_id = storage.start_run(self.command, self.sites)
+        # name the run in this process's site locks, for whoever finds them taken
+        storage.heartbeat_site_locks(self.sites, os.getpid(), HOSTNAME, self.run_id)
         spider.run_id = self.run_id  # type: ignore[attr-defined]
         stats = self.crawler.stats
         assert stats is not None
@@ -89,15 +98,17 @@ class RunRecorder:
             self.crawler.stats.inc_value(f"provnews/site/{site_id}/pages")
 
     def save_progress(self) -> None:
-        if self.run_id is None or self.crawler.stats is None:
+        """The counters so far, written in the writer thread (after the writes they count)."""
+        if self.run_id is None or self.crawler.stats is None or self.storage is None or self.writer is None:
             return
-        try:
-            with Storage.open(self.db_url) as storage:
-                sites = self.sites
-                summary = run_summary(self.crawler.stats.get_stats(), sites)
-                storage.save_run_progress(self.run_id, summary, sites)
-        except Exception as exc:  # progress is a courtesy; the crawl goes on
-            logger.warning("could not save the run's progress: %s", exc)
+        sites = self.sites
+        summary = run_summary(self.crawler.stats.get_stats(), sites)
+        saved = self.writer.run(self.storage.save_run_progress, self.run_id, summary, sites)
+        saved.addErrback(self._progress_not_saved)
+
+    @staticmethod
+    def _progress_not_saved(failure: Failure) -> None:
+        logger.warning("could not save the run's progress: %s", failure.value)  # a courtesy: crawl goes on
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.loop is not None and self.loop.running:
@@ -124,14 +135,16 @@ class RunRecorder:
                     t["met"],
                     t["failed"],
                 )
-        with Storage.open(self.db_url) as storage:
-            try:
-                storage.finish_run(self.run_id, summary["outcome"], summary, sites)
-            except Exception as exc:
-                if not is_disk_full(exc) or not free_reserve(self.db_url):
-                    raise
-                # the disk is full: the reserve's room is enough for the run's record
-                storage.finish_run(self.run_id, summary["outcome"], summary, sites)
+        # (the store pipeline has written and counted everything by now: it waits for its writes)
+        storage = self.storage
+        assert storage is not None
+        try:
+            storage.finish_run(self.run_id, summary["outcome"], summary, sites)
+        except Exception as exc:
+            if not is_disk_full(exc) or not free_reserve(self.db_url):
+                raise
+            # the disk is full: the reserve's room is enough for the run's record
+            storage.finish_run(self.run_id, summary["outcome"], summary, sites)
         logger.info("Run %s %s: %s", self.run_id, summary["outcome"], summary)
 
 

@@ -34,11 +34,13 @@ from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from twisted.internet import task
 
 from crawler.accounting import PENDING
+from crawler.extensions.crawl_storage import CrawlStorage
 from crawler.site_stop import site_stopped, store_now
 from pipelines.db import utcnow
 from pipelines.locks import HOSTNAME, Claimed
 from pipelines.rows import to_vn_iso
 from pipelines.storage import Storage
+from pipelines.storage_writer import Writer
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -81,6 +83,7 @@ class SiteClaims:
         self.refused: set[str] = set()  # seen held by another live worker (warned once)
         self.records: dict[str, dict[str, Any]] = {}  # site id -> its claim in this run
         self.storage: Storage | None = None
+        self.writer: Writer | None = None
         self.loops: list[task.LoopingCall] = []
 
     @classmethod
@@ -105,7 +108,11 @@ class SiteClaims:
     # -- claiming ----------------------------------------------------------------------------------
     def spider_opened(self, spider: Any) -> None:
         self.spider = spider
-        self.storage = Storage.open(self.db_url)
+        shared = self.crawler.get_extension(CrawlStorage)
+        if shared is None:
+            raise RuntimeError("site claims need the CrawlStorage extension")
+        self.storage = shared.storage  # the crawl's: used until spider close, closed by CrawlStorage
+        self.writer = shared.writer
         claimed = self.claim()
         self._notice_sqlite(claimed)
         stats = self.crawler.stats
@@ -263,9 +270,15 @@ class SiteClaims:
         """The engine is idle: no request of any site is under way, whatever the counters say, and
         once what the store pipeline holds is written, an article URL of a held site still open will
         not be settled by anyone (it stays as it was, for the next run). So that no site waits for
-        them for ever."""
+        them for ever (after the writes under way, which settle their URLs)."""
         self.spider.work.clear()
         self.crawler.signals.send_catch_log(store_now)
+        if self.writer is None:
+            self._settle_held()
+        else:
+            self.writer.drain().addCallback(lambda _: self._settle_held())
+
+    def _settle_held(self) -> None:
         for site_id in self.held:
             left = self.spider.ledger.settle_site(site_id, PENDING, "stopped")
             if left:
@@ -310,5 +323,4 @@ class SiteClaims:
         completed = reason in COMPLETED_REASONS
         for site_id in list(self.held):
             self.release(site_id, completed=completed, how="completed" if completed else reason)
-        self.storage.close()
-        self.storage = None
+        self.storage = None  # (closed by CrawlStorage)

@@ -62,12 +62,11 @@ from crawler.items import PageItem
 from crawler.middlewares.address_guard import RefusedAddress
 from crawler.middlewares.conditional import NotModified
 from crawler.middlewares.site_redirects import RedirectOffSite
-from crawler.registry import RegistryError, Site, load_sites
+from crawler.registry import RegistryError, Site
 from crawler.site_stop import SiteStopped, site_stopped
 from crawler.text import to_vn_iso
 from crawler.urls import host_of, normalize_url
 from pipelines.disk import stop_crawl
-from pipelines.storage import Storage
 from pipelines.validators import Validators
 
 logger = logging.getLogger(__name__)
@@ -140,7 +139,6 @@ class NewsSpider(Spider):
             raise ValueError(f"until ({self.until}) is before since ({self.since})")
         self.requested: list[Site] = []  # the sites asked for
         self.sites: list[Site] = []  # those this run crawls (narrowed, then grown, by the SiteClaims)
-        self.db_url = ""
         self.scheduled: Counter[str] = Counter()  # article requests per site, for max_articles
         self.documents: Counter[str] = Counter()  # sitemaps and feeds read per site, for their limit
         # discovery bounds, from the settings (see from_crawler)
@@ -182,18 +180,10 @@ class NewsSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> NewsSpider:
         spider: NewsSpider = super().from_crawler(crawler, *args, **kwargs)
-        registry = load_sites(spider.sites_file or crawler.settings.get("PROVNEWS_SITES_FILE") or None)
-        spider.requested = select_sites(registry, spider.site_arg)
-        spider.sites = list(spider.requested)
-        # Per-site politeness: each site is its own download slot with the registry's delay.
-        slots = {s.id: {"delay": s.delay, "concurrency": s.concurrency} for s in spider.requested}
-        crawler.settings.set("DOWNLOAD_SLOTS", slots, priority="spider")
-        spider.db_url = crawler.settings.get("PROVNEWS_DB_URL")
         state = spider.crawl_state
         state.max_attempts = crawler.settings.getint("PROVNEWS_MAX_ATTEMPTS", 5)
         state.retry_backoff = crawler.settings.getfloat("PROVNEWS_RETRY_BACKOFF", 900.0)
-        state.storage = Storage.open(spider.db_url)
-        state.storage.upsert_sites(spider.requested)
+        state.on_disk_full = lambda exc: stop_crawl(crawler, exc)
         # A site stopped within the run did not take all its discovery led to: keep no validators.
         crawler.signals.connect(spider.crawl_state.mark_unclean, signal=site_stopped)
         settings = crawler.settings
@@ -202,9 +192,26 @@ class NewsSpider(Spider):
         spider.max_documents = settings.getint("PROVNEWS_DISCOVERY_MAX_DOCUMENTS", 1000)
         spider.walk_max_pages = settings.getint("PROVNEWS_LISTING_WALK_MAX_PAGES", 200)
         spider.resume_page = settings.getint("PROVNEWS_RESUME_PAGE", 500)
+        # Connected before any extension's: the sites and the storage are the spider's before the
+        # SiteClaims and the RunRecorder look at them.
+        crawler.signals.connect(spider._opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.resume_more, signal=signals.spider_idle)
         crawler.signals.connect(spider._dropped, signal=signals.request_dropped)
         return spider
+
+    def _opened(self, spider: Spider) -> None:
+        """The sites asked for, from the crawl's registry; the crawl's storage for its URL states."""
+        from crawler.extensions.crawl_registry import CrawlRegistry
+        from crawler.extensions.crawl_storage import CrawlStorage
+
+        registry = self.crawler.get_extension(CrawlRegistry)
+        shared = self.crawler.get_extension(CrawlStorage)
+        if registry is None or shared is None:
+            raise RuntimeError("the news spider needs the CrawlRegistry and CrawlStorage extensions")
+        self.requested = list(registry.requested)
+        self.sites = list(self.requested)
+        self.crawl_state.storage, self.crawl_state.writer = shared.storage, shared.writer
+        shared.storage.upsert_sites(self.requested)
 
     # -- start: what earlier runs left, then the discovery sources ---------------------------------
     async def start(self) -> AsyncIterator[Request]:
