@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from crawler.registry import DEFAULT_SITES_FILE
 from crawler.replica import ReplicaServer
 from pipelines.engine import normalise_url
 from pipelines.storage import Storage
@@ -38,23 +39,28 @@ def observed(out: Path) -> dict[str, int]:
     return crawl[0]
 
 
+@pytest.mark.parametrize("given_by", ["argument", "environment"])
 def test_a_crawl_opens_one_storage_and_reads_the_registry_once(
-    db_url: str, replica: ReplicaServer, tmp_path: Path
+    db_url: str, given_by: str, replica: ReplicaServer, tmp_path: Path
 ) -> None:
     """Failed before: the spider, the store pipeline, the site claims and the run recorder each opened
     their own engine (and the run recorder one more per progress save), and the spider, the extract
-    and the normalize pipelines each read the registry."""
+    and the normalize pipelines each read a registry (the pipelines the packaged one when the spider
+    was given `-a sites_file=`)."""
     sites_file = tmp_path / "sites.toml"
     sites_file.write_text(replica.sites_toml(), encoding="utf-8")
     out = tmp_path / "observed.jsonl"
     env = {
         "PYTHONPATH": str(OBSERVE),
         "PROVNEWS_OBSERVE_OUT": str(out),
-        "PROVNEWS_OBSERVE_REGISTRY": str(sites_file),
+        "PROVNEWS_OBSERVE_REGISTRY": os.pathsep.join([str(sites_file), str(DEFAULT_SITES_FILE)]),
         "PROVNEWS_DB_URL": db_url,
     }
+    registry = ["-a", f"sites_file={sites_file}"]
+    if given_by == "environment":
+        env["PROVNEWS_SITES_FILE"], registry = str(sites_file), []
     result = run(
-        [*CRAWL, "-a", "site=baogialai,baocantho", "-a", f"sites_file={sites_file}", *SAVE_OFTEN],
+        [*CRAWL, "-a", "site=baogialai,baocantho", *registry, *SAVE_OFTEN],
         env=env,
     )
     assert result.returncode == 0, result.stderr[-3000:]
