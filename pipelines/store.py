@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task
-from twisted.internet.defer import Deferred, succeed
 from twisted.python.failure import Failure
 
 from crawler.accounting import DROPPED, FAILED, reason_key
@@ -99,22 +99,17 @@ class StorePipeline:
             self.loop = task.LoopingCall(self.flush)
             self.loop.start(self.flush_seconds, now=False)
 
-    def close_spider(self) -> Deferred[None]:
+    async def close_spider(self) -> None:
         """Write what is held and wait for every write of the pipeline to be done and counted."""
         if self.loop is not None and self.loop.running:
             self.loop.stop()
         self.flush()
-        if self.writer is None:
-            return succeed(None)
-        done = self.writer.drain()
+        if self.writer is not None:
+            done = self.writer.drain()
+            if not done.called:  # (an InlineWriter is done already: no reactor needed)
+                await maybe_deferred_to_future(done)
         if self.own_storage and self.storage is not None:
-            done.addBoth(self._close_own, self.storage)
-        return done
-
-    @staticmethod
-    def _close_own(result: Any, storage: Storage) -> Any:
-        storage.close()
-        return result
+            self.storage.close()
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleItem) and self.disk_full:

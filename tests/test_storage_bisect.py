@@ -4,6 +4,7 @@ lengths and index limits are enforced)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import random
@@ -125,7 +126,7 @@ def test_store_pipeline_counts_the_refused_article_and_stores_the_rest(db_url: s
             date_source=LONG_DATE_SOURCE,
         )
         pipeline.process_item(ArticleItem(fields, site_id="baotest"))
-    pipeline.close_spider()
+    asyncio.run(pipeline.close_spider())  # (its writes are done at once outside a crawl)
     assert stats.get_value("provnews/store/new") == 19
     assert stats.get_value("provnews/failed/store_error") == 1
     assert stats.get_value("provnews/site/baotest/failed/store_error") == 1

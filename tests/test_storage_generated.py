@@ -5,6 +5,7 @@ within their bounds (`pipelines.bounds`) are always stored, as they were bounded
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import random
@@ -170,7 +171,7 @@ def test_normalisation_bounds_a_huge_section_and_title_which_postgresql_then_sto
                 "images": [Image("https://baotest.vn/a.jpg")] * 500,
             }
         store.process_item(normalize.process_item(ArticleItem(_fields(n, **overrides), site_id="baotest")))
-    store.close_spider()
+    asyncio.run(store.close_spider())
     stats = crawler.stats
     assert stats is not None
     assert stats.get_value("provnews/store/new") == 10
@@ -212,7 +213,7 @@ def test_one_site_refused_costs_no_other_site(db_url: str) -> None:
         store.process_item(ArticleItem(_fields(n, section=section, published_at=date), site_id="baoa"))
         url = f"https://baob.vn/bai-{n}.html"
         store.process_item(ArticleItem(_fields(n, url=url, canonical_url=url), site_id="baob"))
-    store.close_spider()
+    asyncio.run(store.close_spider())
     refused = 2 if db_url.startswith("postgresql") else 1
     with Storage.open(db_url) as storage:
         assert dict(storage.article_counts_by_site()) == {"baoa": 10 - refused, "baob": 10}
