@@ -10,7 +10,6 @@ together, in one transaction."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -20,8 +19,6 @@ from twisted.python.failure import Failure
 from twisted.python.threadpool import ThreadPool
 
 from pipelines.storage import Storage, UrlMark
-
-logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -44,7 +41,6 @@ class StorageWriter:
         self._pool.start()
         self._marks: list[UrlMark] = []  # URL states asked for in this reactor turn
         self._waiting: list[Deferred[int]] = []  # their callers
-        self.queued = 0  # writes asked for and not done yet
 
     def run(self, fn: Callable[..., T], *args: Any) -> Deferred[T]:
         """`fn(*args)` in the writer thread, after every write asked for before it."""
@@ -70,14 +66,7 @@ class StorageWriter:
         self._pool.stop()
 
     def _defer(self, fn: Callable[..., T], *args: Any) -> Deferred[T]:
-        self.queued += 1
-        deferred: Deferred[T] = deferToThreadPool(_reactor(), self._pool, fn, *args)
-        deferred.addBoth(self._done)
-        return deferred
-
-    def _done(self, result: Any) -> Any:
-        self.queued -= 1
-        return result
+        return deferToThreadPool(_reactor(), self._pool, fn, *args)
 
     def _submit_marks(self) -> None:
         if not self._waiting:
@@ -101,7 +90,6 @@ class InlineWriter:
 
     def __init__(self, storage: Storage) -> None:
         self.storage = storage
-        self.queued = 0
 
     def run(self, fn: Callable[..., T], *args: Any) -> Deferred[T]:
         return maybeDeferred(fn, *args)
