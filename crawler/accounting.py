@@ -143,11 +143,15 @@ class Ledger:
         if left:  # stored rows the storage did not report per kind (not expected)
             self.count(f"outcome/{site_id}/stored/other", left)
 
+    def open_urls(self, site_id: str) -> list[str]:
+        """The URLs of one site still open."""
+        if not self.open_per_site[site_id]:
+            return []
+        return [url for url, site in self.open.items() if site == site_id]
+
     def settle_site(self, site_id: str, outcome: str, reason: str) -> int:
         """Settle the URLs of one site still open; returns how many."""
-        if not self.open_per_site[site_id]:
-            return 0
-        urls = [url for url, site in self.open.items() if site == site_id]
+        urls = self.open_urls(site_id)
         for url in urls:
             self.settle(url, outcome, reason)
         return len(urls)

@@ -270,19 +270,22 @@ class SiteClaims:
         """The engine is idle: no request of any site is under way, whatever the counters say, and
         once what the store pipeline holds is written, an article URL of a held site still open will
         not be settled by anyone (it stays as it was, for the next run). So that no site waits for
-        them for ever (after the writes under way, which settle their URLs)."""
+        them for ever, those open now are settled once the writes under way (which settle theirs)
+        are done; not those of requests made meanwhile (a site claimed, URLs resumed)."""
         self.spider.work.clear()
         self.crawler.signals.send_catch_log(store_now)
+        left = {site_id: self.spider.ledger.open_urls(site_id) for site_id in self.held}
         if self.writer is None:
-            self._settle_held()
+            self._settle_left(left)
         else:
-            self.writer.drain().addCallback(lambda _: self._settle_held())
+            self.writer.drain().addCallback(lambda _: self._settle_left(left))
 
-    def _settle_held(self) -> None:
-        for site_id in self.held:
-            left = self.spider.ledger.settle_site(site_id, PENDING, "stopped")
-            if left:
-                logger.warning("%s: %d article URLs had no outcome when the crawl went idle", site_id, left)
+    def _settle_left(self, left: dict[str, list[str]]) -> None:
+        ledger = self.spider.ledger
+        for site_id, urls in left.items():
+            n = sum(1 for url in urls if ledger.settle(url, PENDING, "stopped"))
+            if n:
+                logger.warning("%s: %d article URLs had no outcome when the crawl went idle", site_id, n)
 
     def heartbeat(self) -> None:
         if self.storage is None:
