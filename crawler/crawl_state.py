@@ -15,10 +15,10 @@
 
 Writes go to the crawl's writer thread (`pipelines.storage_writer`), in order: a page's new URLs are
 written before its listing walk's progress, and before their outcomes. A write that finds the disk
-full sets `disk_full` and calls `on_disk_full` (the spider stops the crawl). Reads (what the database
-knows of one discovery page's URLs, one page of URLs to resume, a site's listing walks and validators)
-are short indexed queries made on the reactor thread; they never wait on a writer (WAL on SQLite, MVCC
-on PostgreSQL).
+full sets `disk_full` and calls `on_disk_full` (the spider stops the crawl). What the database knows
+of one discovery page's URLs is read in a thread; the other reads (one page of URLs to resume, a
+site's listing walks and validators) are short indexed queries made on the reactor thread. No read
+waits on a writer (WAL on SQLite, MVCC on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
 from pipelines.disk import is_disk_full
@@ -142,13 +144,20 @@ class CrawlState:
         return now - info.updated_at >= timedelta(seconds=wait)
 
     # -- discovery -------------------------------------------------------------------------------
-    def prefetch(self, urls: Iterable[str]) -> None:
-        """Read what the database knows of the URLs of one discovery page, for `admit`."""
-        assert self.storage is not None
+    async def prefetch(self, urls: Iterable[str]) -> None:
+        """Read what the database knows of the URLs of one discovery page, for `admit` (which must
+        follow in the same turn of the reactor: another page's prefetch replaces it). The read is
+        made in a thread of Twisted's pool, not the writer's: it does not queue behind writes."""
+        storage = self.storage
+        assert storage is not None
         wanted = [url for url in dict.fromkeys(urls) if url not in self.seen]
-        self.known = self.storage.url_infos(wanted)
+
+        def read() -> tuple[dict[str, UrlInfo], set[str]]:
+            known = storage.url_infos(wanted)
+            return known, storage.stored_among([url for url in wanted if url not in known])
+
+        self.known, self.stored = await maybe_deferred_to_future(deferToThread(read))
         self._new = set()
-        self.stored = self.storage.stored_among([url for url in wanted if url not in self.known])
 
     def admit(
         self,

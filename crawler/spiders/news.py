@@ -394,13 +394,13 @@ class NewsSpider(Spider):
             if not self.crawler.crawling:  # stopping: the rest is read again by the next run
                 self.crawl_state.mark_unclean(site.id)
                 return
-            for request in self._articles(site, links[start : start + DISCOVERY_PART], source)[0]:
+            for request in (await self._articles(site, links[start : start + DISCOVERY_PART], source))[0]:
                 yield request
 
     @answers_request
-    def parse_listing(
+    async def parse_listing(
         self, response: Response, site: Site, read: ListingRead, page: int
-    ) -> Iterable[Request]:
+    ) -> AsyncIterator[Request]:
         self._keep_validators(site, response)
         if not isinstance(response, TextResponse):
             return
@@ -413,8 +413,9 @@ class NewsSpider(Spider):
             links = [link for link in links if link.published]
         unmet = [link for link in links if link.url not in read.met]
         read.met.update(link.url for link in links)
-        requests, new = self._articles(site, links, "listing")
-        yield from requests
+        requests, new = await self._articles(site, links, "listing")
+        for request in requests:
+            yield request
         if read.mode == FRESH:
             # Listings are newest first: once a page brings nothing new in this run (URLs first met
             # earlier in the run count as new), older pages will not either.
@@ -445,11 +446,13 @@ class NewsSpider(Spider):
             return None
         return url
 
-    def _articles(self, site: Site, links: Iterable[Link], source: str) -> tuple[list[Request], int]:
+    async def _articles(self, site: Site, links: Iterable[Link], source: str) -> tuple[list[Request], int]:
         """Requests for the article links worth fetching, and how many links are new in this run (first
-        met now or earlier in the run, or changed); new URLs are recorded before they are requested."""
+        met now or earlier in the run, or changed); new URLs are handed to the writer before they are
+        requested."""
         found = [(url, link) for link in links if (url := self._on_site_article(site, link.url))]
-        self.crawl_state.prefetch(url for url, _ in found)
+        await self.crawl_state.prefetch(url for url, _ in found)
+        # (from here on, no await: the page is admitted in one turn of the reactor)
         requests: list[Request] = []
         new = 0
         for url, link in found:
