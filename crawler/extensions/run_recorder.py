@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
-from twisted.python.failure import Failure
 
 from crawler.accounting import (
     CLASSES,
@@ -29,7 +28,6 @@ from crawler.extensions.crawl_storage import CrawlStorage
 from pipelines.disk import free_reserve, is_disk_full, make_reserve
 from pipelines.locks import HOSTNAME
 from pipelines.storage import Storage
-from pipelines.storage_writer import StorageWriter
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -45,7 +43,6 @@ class RunRecorder:
         self.crawler = crawler
         self.db_url = db_url
         self.storage: Storage | None = None  # the crawl's (CrawlStorage), from spider open
-        self.writer: StorageWriter | None = None
         self.command = command
         self.run_id: int | None = None
         self.spider: Spider | None = None
@@ -73,8 +70,7 @@ class RunRecorder:
         shared = self.crawler.get_extension(CrawlStorage)
         if shared is None:
             raise RuntimeError("the run recorder needs the CrawlStorage extension")
-        self.storage, self.writer = shared.storage, shared.writer
-        storage = self.storage
+        self.storage = storage = shared.storage
         for run_id in storage.reap_stale_runs(self.stale_after):
             logger.warning("run %s was left running by a process that is gone: marked crashed", run_id)
         self.run_id = storage.start_run(self.command, self.sites)
@@ -98,17 +94,17 @@ class RunRecorder:
             self.crawler.stats.inc_value(f"provnews/site/{site_id}/pages")
 
     def save_progress(self) -> None:
-        """The counters so far, written in the writer thread (after the writes they count)."""
-        if self.run_id is None or self.crawler.stats is None or self.storage is None or self.writer is None:
+        """The counters so far, on the reactor thread like the run row's start and end (a small
+        write to crawl_runs, which the writer's batches never lock): the row names the sites claimed
+        meanwhile within PROVNEWS_RUN_SAVE_INTERVAL, whatever the writer has queued."""
+        if self.run_id is None or self.crawler.stats is None or self.storage is None:
             return
-        sites = self.sites
-        summary = run_summary(self.crawler.stats.get_stats(), sites)
-        saved = self.writer.run(self.storage.save_run_progress, self.run_id, summary, sites)
-        saved.addErrback(self._progress_not_saved)
-
-    @staticmethod
-    def _progress_not_saved(failure: Failure) -> None:
-        logger.warning("could not save the run's progress: %s", failure.value)  # a courtesy: crawl goes on
+        try:
+            sites = self.sites
+            summary = run_summary(self.crawler.stats.get_stats(), sites)
+            self.storage.save_run_progress(self.run_id, summary, sites)
+        except Exception as exc:  # progress is a courtesy; the crawl goes on
+            logger.warning("could not save the run's progress: %s", exc)
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.loop is not None and self.loop.running:
