@@ -25,8 +25,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from pipelines.db import UrlState
-from pipelines.storage import Storage
+from provnews.storage.api import Storage
+from provnews.storage.models import UrlState
 
 REPO = Path(__file__).resolve().parents[1]
 ARTICLE = (

@@ -39,9 +39,9 @@ from typing import Any
 
 from benchmarks.big_sitemap import tree_rss
 from benchmarks.worker_capacity import site_ids
-from crawler import settings as provnews_settings
-from crawler.replica import ReplicaServer
-from pipelines.storage import Storage
+from provnews.crawler import settings as provnews_settings
+from provnews.crawler.replica import ReplicaServer
+from provnews.storage.api import Storage
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -29,8 +29,8 @@ from typing import Any
 from sqlalchemy import text
 
 from benchmarks.db_corpus import Corpus, percentile
-from pipelines.search import search
-from pipelines.storage import Storage
+from provnews.storage.api import Storage
+from provnews.storage.search import search
 
 QUERIES: list[tuple[str, dict[str, Any]]] = [
     ("ha noi", {}),

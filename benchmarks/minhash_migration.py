@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import text
 
 from benchmarks.db_corpus import Corpus
-from pipelines.storage import Storage
+from provnews.storage.api import Storage
 
 
 def clusters(storage: Storage) -> int:

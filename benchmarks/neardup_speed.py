@@ -1,4 +1,4 @@
-"""MinHash signature cost per text (`pipelines.neardup`), at insert-sized batches.
+"""MinHash signature cost per text (`storage.neardup`), at insert-sized batches.
 
 `.venv/bin/python -m benchmarks.neardup_speed` signs 2,000 synthetic texts (200-900 words from a
 20,000-word vocabulary) one at a time and 100 at a time, and, for comparison, hashes each shingle's
@@ -12,7 +12,7 @@ import random
 import time
 from collections.abc import Callable
 
-from pipelines import neardup
+from provnews.storage import neardup
 
 
 def per_text_us(texts: list[str], work: Callable[[list[str]], object], batch: int) -> float:

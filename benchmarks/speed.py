@@ -21,12 +21,12 @@ from pathlib import Path
 
 import trafilatura
 
-from crawler.encoding import decode_html
-from crawler.extraction import extract_page
-from crawler.families import family_for_url
-from crawler.limits import LimitedExtractor
-from crawler.parsers import NotAnArticle
-from crawler.registry import load_sites
+from provnews.crawler.extraction.extract import extract_page
+from provnews.crawler.extraction.limits import LimitedExtractor
+from provnews.crawler.parsers import NotAnArticle
+from provnews.crawler.sites.families import family_for_url
+from provnews.crawler.sites.registry import load_sites
+from provnews.crawler.text.encoding import decode_html
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -34,15 +34,15 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from pipelines import neardup
-from pipelines.bulk import BULK_CACHE_KIB, COMMIT_EVERY, COMMIT_SECONDS
-from pipelines.clusters import save_keys, stored_candidates
-from pipelines.engine import SQLITE_CHECKPOINT_PAGES, writer
-from pipelines.fts import insert_into_index
-from pipelines.prepared import prepare_articles
-from pipelines.storage import Storage
-from pipelines.upsert import stored_state
-from pipelines.write_sqlite import insert_rows
+from provnews.storage import neardup
+from provnews.storage.api import Storage
+from provnews.storage.bulk import BULK_CACHE_KIB, COMMIT_EVERY, COMMIT_SECONDS
+from provnews.storage.clusters import save_keys, stored_candidates
+from provnews.storage.engine import SQLITE_CHECKPOINT_PAGES, writer
+from provnews.storage.fts import insert_into_index
+from provnews.storage.prepared import prepare_articles
+from provnews.storage.upsert import stored_state
+from provnews.storage.write_sqlite import insert_rows
 
 POOL = 20_000
 BATCH = 500

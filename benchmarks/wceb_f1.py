@@ -1,8 +1,8 @@
 """Generic extraction quality on WCXB (../shared/benchmarks/wceb): provnews vs bare trafilatura.
 
 Both extractors run on the same pages in one run; each page's main text is scored against the
-ground truth with 4-word shingle F1 (crawler.evaluate.shingles), macro-averaged, overall and per page
-type. Usage: ``.venv/bin/python -m benchmarks.wceb_f1 [--wceb DIR] [--split test] [--limit N]``.
+ground truth with 4-word shingle F1 (crawler.extraction.evaluate.shingles), macro-averaged, overall and per
+page type. Usage: ``.venv/bin/python -m benchmarks.wceb_f1 [--wceb DIR] [--split test] [--limit N]``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import trafilatura
 
-from crawler.evaluate import PRF, prf, shingles
-from crawler.parsers import NotAnArticle, parser_for
+from provnews.crawler.extraction.evaluate import PRF, prf, shingles
+from provnews.crawler.parsers import NotAnArticle, parser_for
 
 DEFAULT_WCEB = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "wceb"
 

@@ -25,8 +25,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from crawler.replica import ReplicaServer
-from pipelines.storage import Storage
+from provnews.crawler.replica import ReplicaServer
+from provnews.storage.api import Storage
 
 BASES = ("baogialai", "baolaocai", "baocantho")
 BIN = Path(sys.executable).parent

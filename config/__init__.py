@@ -1,1 +1,1 @@
-"""The site registry and the province list, shipped as package data of `crawler.config` (setup.py)."""
+"""The site registry and the province list, shipped as package data of `config` (setup.py)."""

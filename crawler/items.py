@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from crawler.parsers.fields import ArticleFields
+from provnews.crawler.parsers.fields import ArticleFields
 
 
 @dataclass

@@ -10,15 +10,15 @@ from __future__ import annotations
 import os
 
 BOT_NAME = "provnews"
-SPIDER_MODULES = ["crawler.spiders"]
-NEWSPIDER_MODULE = "crawler.spiders"
+SPIDER_MODULES = ["provnews.crawler.spiders"]
+NEWSPIDER_MODULE = "provnews.crawler.spiders"
 
 # Identify ourselves: a name and a contact URL, as polite crawlers do.
 USER_AGENT = os.environ.get(
     "PROVNEWS_USER_AGENT", "provnews/0.1 (+https://github.com/provnews/provnews; research corpus crawler)"
 )
 ROBOTSTXT_OBEY = True
-ROBOTSTXT_PARSER = "crawler.robots_rules.Rfc9309RobotParser"
+ROBOTSTXT_PARSER = "provnews.crawler.politeness.robots_rules.Rfc9309RobotParser"
 
 # Politeness: one request at a time per site; per-site delays come from the registry (DOWNLOAD_SLOTS
 # is filled by the spider), AutoThrottle only ever slows a site down from there.
@@ -31,33 +31,34 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 EXTENSIONS = {
     # first: the registry and the storage of the crawl, read and opened once, which the others use
-    "crawler.extensions.crawl_registry.CrawlRegistry": -20,
-    "crawler.extensions.crawl_storage.CrawlStorage": -10,
+    "provnews.crawler.extensions.crawl_registry.CrawlRegistry": -20,
+    "provnews.crawler.extensions.crawl_storage.CrawlStorage": -10,
     # after Scrapy's AutoThrottle (0): a site's delay never goes below its own
-    "crawler.extensions.site_throttle.SiteAutoThrottle": 1,
-    "crawler.extensions.site_claims.SiteClaims": 5,  # before RunRecorder: a run records the sites it claimed
-    "crawler.extensions.run_recorder.RunRecorder": 10,
-    "crawler.extensions.progress.Progress": 20,
-    "crawler.extensions.site_time_budget.SiteTimeBudget": 30,
+    "provnews.crawler.extensions.site_throttle.SiteAutoThrottle": 1,
+    # before RunRecorder: a run records the sites it claimed
+    "provnews.crawler.extensions.site_claims.SiteClaims": 5,
+    "provnews.crawler.extensions.run_recorder.RunRecorder": 10,
+    "provnews.crawler.extensions.progress.Progress": 20,
+    "provnews.crawler.extensions.site_time_budget.SiteTimeBudget": 30,
     "scrapy.extensions.telnet.TelnetConsole": None,
 }
 # A stopping crawl drops the requests waiting for a site's delay instead of fetching them first.
-DOWNLOADER = "crawler.scrapy_private.StoppingDownloader"
+DOWNLOADER = "provnews.crawler.politeness.scrapy_private.StoppingDownloader"
 DOWNLOADER_MIDDLEWARES = {
     # First: no request to private, loopback, link-local or reserved addresses (unless allowed by name),
     # and redirects only within the site (its host and aliases, its article_pattern for articles).
-    "crawler.middlewares.address_guard.AddressGuardMiddleware": 40,
-    "crawler.middlewares.site_redirects.SiteRedirectsMiddleware": 50,
+    "provnews.crawler.middlewares.address_guard.AddressGuardMiddleware": 40,
+    "provnews.crawler.middlewares.site_redirects.SiteRedirectsMiddleware": 50,
     # RFC 9309 robots.txt (5xx/unreachable: disallow all for now; Crawl-delay): Scrapy's middleware with
     # ROBOTSTXT_PARSER below (made safe for requests waiting together), then the one reading its answers.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-    "crawler.scrapy_private.SharedRobotsTxtMiddleware": 100,
-    "crawler.middlewares.robots.Rfc9309RobotsTxtMiddleware": 101,
+    "provnews.crawler.politeness.scrapy_private.SharedRobotsTxtMiddleware": 100,
+    "provnews.crawler.middlewares.robots.Rfc9309RobotsTxtMiddleware": 101,
     # Conditional requests for feeds, sitemaps and listings; a 304 ends there.
-    "crawler.middlewares.conditional.ConditionalRequestsMiddleware": 570,
+    "provnews.crawler.middlewares.conditional.ConditionalRequestsMiddleware": 570,
     # Retry-After and back-off, pausing the whole site, instead of Scrapy's immediate retries.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.middlewares.polite_retry.PoliteRetryMiddleware": 550,
+    "provnews.crawler.middlewares.polite_retry.PoliteRetryMiddleware": 550,
 }
 
 # Robustness: fail fast on dead servers, cap page sizes (also after decompression), retry a little.
@@ -69,21 +70,21 @@ RETRY_TIMES = 2
 RETRY_GIVE_UP_LOG_LEVEL = "INFO"
 REDIRECT_MAX_TIMES = 5
 # The resolver refuses private, loopback, link-local and reserved addresses before connecting.
-TWISTED_DNS_RESOLVER = "crawler.resolver.GuardedResolver"
+TWISTED_DNS_RESOLVER = "provnews.crawler.politeness.resolver.GuardedResolver"
 MEMUSAGE_LIMIT_MB = 2048
 # Never read local files or data: URLs, whatever a registry or sitemap says.
 DOWNLOAD_HANDLERS = {"file": None, "data": None, "s3": None, "ftp": None}
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 # `scrapy crawl` checks the news spider's arguments (site ids, dates) before starting: crawler/commands/
-COMMANDS_MODULE = "crawler.commands"
+COMMANDS_MODULE = "provnews.crawler.commands"
 
 ITEM_PIPELINES = {
-    "pipelines.extract.ExtractPipeline": 100,  # page bytes -> article fields
-    "pipelines.normalize.NormalizePipeline": 200,  # canonical URL, site and province
-    "pipelines.validate.ValidatePipeline": 300,  # drop what is not an article, counted per reason
-    "pipelines.dedupe.DedupePipeline": 400,  # one item per canonical URL in a run
-    "pipelines.store.StorePipeline": 800,  # last: batched upsert, URL state
+    "provnews.pipelines.extract.ExtractPipeline": 100,  # page bytes -> article fields
+    "provnews.pipelines.normalize.NormalizePipeline": 200,  # canonical URL, site and province
+    "provnews.pipelines.validate.ValidatePipeline": 300,  # drop what is not an article, counted per reason
+    "provnews.pipelines.dedupe.DedupePipeline": 400,  # one item per canonical URL in a run
+    "provnews.pipelines.store.StorePipeline": 800,  # last: batched upsert, URL state
 }
 
 # An article page yields one item: Scrapy starts CONCURRENT_ITEMS asyncio tasks for every response's

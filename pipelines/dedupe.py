@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from crawler.items import ArticleItem
-from pipelines.dropped import Dropped
+from provnews.crawler.items import ArticleItem
+from provnews.pipelines.dropped import Dropped
 
 
 class DedupePipeline:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from scrapy.exceptions import DropItem
 
-from crawler.accounting import reason_key
+from provnews.crawler.runs.accounting import reason_key
 
 
 class Dropped(DropItem):

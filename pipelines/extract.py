@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.utils.reactor import is_asyncio_reactor_installed
 
-from crawler.discovery import date_in_url
-from crawler.extensions.crawl_registry import crawl_sites
-from crawler.extraction import day_of
-from crawler.items import ArticleItem, PageItem
-from crawler.limits import ExtractionError, ExtractionLimitExceeded, LimitedExtractor
-from crawler.parsers import NotAnArticle
-from crawler.parsers.fields import ArticleFields
-from crawler.registry import Site
-from pipelines.dropped import Dropped
+from provnews.crawler.discovery.sources import date_in_url
+from provnews.crawler.extensions.crawl_registry import crawl_sites
+from provnews.crawler.extraction.extract import day_of
+from provnews.crawler.extraction.limits import ExtractionError, ExtractionLimitExceeded, LimitedExtractor
+from provnews.crawler.items import ArticleItem, PageItem
+from provnews.crawler.parsers import NotAnArticle
+from provnews.crawler.parsers.fields import ArticleFields
+from provnews.crawler.sites.registry import Site
+from provnews.pipelines.dropped import Dropped
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -1,18 +1,18 @@
 """NormalizePipeline: one canonical URL per article, on the site's canonical host; every field within
-its bound (`pipelines.bounds`): a value cut is counted as `provnews/normalize/truncated/<field>`, an
+its bound (`storage.bounds`): a value cut is counted as `provnews/normalize/truncated/<field>`, an
 article whose URL or text is beyond reason is dropped with that reason."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from crawler.extensions.crawl_registry import crawl_sites
-from crawler.items import ArticleItem
-from crawler.registry import Site
-from crawler.text import clean_paragraphs, clean_text
-from crawler.urls import host_of, normalize_url, printable_url
-from pipelines.bounds import bound_fields
-from pipelines.dropped import Dropped
+from provnews.crawler.discovery.urls import host_of, normalize_url, printable_url
+from provnews.crawler.extensions.crawl_registry import crawl_sites
+from provnews.crawler.items import ArticleItem
+from provnews.crawler.sites.registry import Site
+from provnews.crawler.text.vietnamese import clean_paragraphs, clean_text
+from provnews.pipelines.dropped import Dropped
+from provnews.storage import bound_fields
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -24,14 +24,12 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task
 from twisted.python.failure import Failure
 
-from crawler.accounting import DROPPED, FAILED, reason_key
-from crawler.items import ArticleItem, PageItem
-from crawler.site_stop import store_now
-from pipelines.bisect import describe
-from pipelines.disk import is_disk_full, stop_crawl
-from pipelines.dropped import Dropped, drop_reason
-from pipelines.storage import Storage, StoreEntry, StoreOutcome, UrlMark
-from pipelines.storage_writer import InlineWriter, Writer, error_of
+from provnews.crawler.items import ArticleItem, PageItem
+from provnews.crawler.runs.accounting import DROPPED, FAILED, reason_key
+from provnews.crawler.runs.site_stop import store_now
+from provnews.crawler.runs.storage_writer import InlineWriter, Writer, error_of
+from provnews.pipelines.dropped import Dropped, drop_reason
+from provnews.storage import Storage, StoreEntry, StoreOutcome, UrlMark, describe, is_disk_full, stop_crawl
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -87,7 +85,7 @@ class StorePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        from crawler.extensions.crawl_storage import CrawlStorage
+        from provnews.crawler.extensions.crawl_storage import CrawlStorage
 
         shared = self.crawler.get_extension(CrawlStorage)
         if shared is not None:

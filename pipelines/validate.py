@@ -5,9 +5,9 @@ from __future__ import annotations
 import unicodedata
 from typing import TYPE_CHECKING, Any
 
-from crawler.items import ArticleItem
-from crawler.parsers.fields import ArticleFields
-from pipelines.dropped import Dropped
+from provnews.crawler.items import ArticleItem
+from provnews.crawler.parsers.fields import ArticleFields
+from provnews.pipelines.dropped import Dropped
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

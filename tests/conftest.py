@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from pipelines.storage import Storage
+from provnews.storage.api import Storage
 from tests.helpers import LOOPBACK_HOSTS
 from tests.paths import REQUIRE_SERVICES, missing
 from tests.pgserver import INSTALL_HINT, PgUnavailable, find_bindir, start_server

@@ -7,9 +7,9 @@ import os
 import time
 from urllib.parse import urlsplit
 
-from crawler.parsers import ArticleFields
-from crawler.parsers.post import PostParser
-from crawler.site_selectors import Selectors
+from provnews.crawler.parsers import ArticleFields
+from provnews.crawler.parsers.post import PostParser
+from provnews.crawler.sites.selectors import Selectors
 
 
 class CrashingParser(PostParser):

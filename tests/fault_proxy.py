@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from crawler.replica.server import InFlight
+from provnews.crawler.replica.server import InFlight
 
 
 @dataclass

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from crawler.accounting import CLASSES, totals
-from pipelines.db import Article
-from pipelines.storage import Storage
+from provnews.crawler.runs.accounting import CLASSES, totals
+from provnews.storage.api import Storage
+from provnews.storage.models import Article
 from tests.paths import REPO
 
 BIN = Path(sys.executable).parent

@@ -41,7 +41,7 @@ def _answers(base: str, proc: subprocess.Popen[bytes], out: Path) -> bool:
 @contextmanager
 def scrapyd_daemon(home: Path, max_proc: int = 1) -> Iterator[str]:
     """A scrapyd with its files in `home` (made here), running provnews eggs with
-    `crawler.scrapyd_runner`; yields its base URL once it answers."""
+    `crawler.scrapyd.runner`; yields its base URL once it answers."""
     home.mkdir(parents=True)
     port = free_port()
     (home / "scrapyd.conf").write_text(
@@ -54,7 +54,7 @@ def scrapyd_daemon(home: Path, max_proc: int = 1) -> Iterator[str]:
         "items_dir =\n"
         f"max_proc = {max_proc}\n"
         "poll_interval = 0.2\n"
-        "runner = crawler.scrapyd_runner\n",
+        "runner = provnews.crawler.scrapyd.runner\n",
         encoding="utf-8",
     )
     out = home / "scrapyd.out"

@@ -19,9 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from crawler.crawl_state import CrawlState
-from crawler.discovery import listing_links, read_feed, read_sitemap
-from pipelines.storage import Storage
+from provnews.crawler.discovery.sources import listing_links, read_feed, read_sitemap
+from provnews.crawler.runs.crawl_state import CrawlState
+from provnews.storage.api import Storage
 from tests.helpers import run
 
 ARTICLE = """<html><head><title>{title}</title>

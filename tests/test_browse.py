@@ -17,8 +17,8 @@ from typing import Any
 
 from click.testing import CliRunner
 
-from crawler.cli import cli
-from pipelines.storage import Storage
+from provnews.crawler.cli import cli
+from provnews.storage.api import Storage
 
 MakeArticle = Callable[..., dict[str, Any]]
 
@@ -47,7 +47,7 @@ def test_browse_serves_search_and_facets(tmp_path: Path, make_article: MakeArtic
             ]
         )
     port = free_port()
-    command = [sys.executable, "-c", "from crawler.cli import main; main()"]
+    command = [sys.executable, "-c", "from provnews.crawler.cli import main; main()"]
     proc = subprocess.Popen(
         [*command, "--db", f"sqlite:///{db_file}", "browse", "--port", str(port)],
         stdout=subprocess.PIPE,

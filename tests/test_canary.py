@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from crawler.canary.probe import check_site
-from crawler.canary.report import FALLBACK, SiteReport
-from crawler.cli import cli
-from crawler.registry import load_sites
-from crawler.replica import ReplicaServer
+from provnews.crawler.canary.probe import check_site
+from provnews.crawler.canary.report import FALLBACK, SiteReport
+from provnews.crawler.cli import cli
+from provnews.crawler.replica import ReplicaServer
+from provnews.crawler.sites.registry import load_sites
 
 pytestmark = pytest.mark.usefixtures("loopback_clients")  # the test servers are on 127.0.0.1
 

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.canary.save import case_name
-from crawler.cli import cli
-from crawler.evaluate import find_cases
-from crawler.replica import ReplicaServer
+from provnews.crawler.canary.save import case_name
+from provnews.crawler.cli import cli
+from provnews.crawler.extraction.evaluate import find_cases
+from provnews.crawler.replica import ReplicaServer
 
 pytestmark = pytest.mark.usefixtures("loopback_clients")  # the test servers are on 127.0.0.1
 

@@ -1,4 +1,4 @@
-"""Site claims, the work queue of the crawl workers (`pipelines.locks`), on SQLite and PostgreSQL: a
+"""Site claims, the work queue of the crawl workers (`storage.locks`), on SQLite and PostgreSQL: a
 site is held by one worker at a time, a site completed in this round is not claimed again, a dead
 worker's claim is taken over, workers claiming at once never take the same site; `provnews workers`."""
 
@@ -11,9 +11,9 @@ from datetime import timedelta
 
 from sqlalchemy import update
 
-from pipelines.db import SiteLockRow, utcnow
-from pipelines.locks import HOSTNAME
-from pipelines.storage import Storage
+from provnews.storage.api import Storage
+from provnews.storage.locks import HOSTNAME
+from provnews.storage.models import SiteLockRow, utcnow
 from tests.helpers import run
 
 SITES = [f"site{i:02d}" for i in range(12)]

@@ -22,9 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.engine import make_url
 
-from crawler.cli import cli
-from crawler.replica import ReplicaServer
-from pipelines.storage import Storage
+from provnews.crawler.cli import cli
+from provnews.crawler.replica import ReplicaServer
+from provnews.storage.api import Storage
 from tests.helpers import BIN, assert_run_balances, run
 from tests.paths import shared_file
 from tests.test_encoding import to_cp1258
@@ -147,7 +147,7 @@ def test_search_is_accent_insensitive_with_snippets(db: str) -> None:
     with Storage.open(db) as storage:
         article = next(storage.iter_articles(site="baogialai"))
     word = article["title"].split()[0]
-    from pipelines.folding import fold_for_search
+    from provnews.storage.folding import fold_for_search
 
     code, out = invoke("--db", db, "search", fold_for_search(word), "--site", "baogialai", "--limit", "50")
     assert code == 0
@@ -299,14 +299,14 @@ HEAVY = ("scrapy", "twisted", "sqlalchemy", "alembic", "trafilatura", "pydantic"
 def test_help_imports_no_heavy_module() -> None:
     """`provnews --help` loads click and the command table only: a budget of modules, none heavy."""
     probe = (
-        "import sys; before = set(sys.modules); from crawler.cli import cli\n"
+        "import sys; before = set(sys.modules); from provnews.crawler.cli import cli\n"
         "try: cli(['--help'], prog_name='provnews')\n"
         "except SystemExit: pass\n"
         "print(' '.join(sorted(set(sys.modules) - before)))"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     loaded = done.stdout.splitlines()[-1].split()
-    assert "crawler.cli" in loaded and "click" in loaded
+    assert "provnews.crawler.cli" in loaded and "click" in loaded
     assert not [m for m in loaded if m.split(".")[0] in HEAVY], loaded
     assert len(loaded) < 100, f"{len(loaded)} modules imported for --help"
 
@@ -482,7 +482,7 @@ def test_every_option_has_help_text() -> None:
 
 
 def test_scrapy_does_not_open_its_telnet_console() -> None:
-    from crawler.runner import project_settings
+    from provnews.crawler.runs.runner import project_settings
 
     assert project_settings().getbool("TELNETCONSOLE_ENABLED") is False
 
@@ -535,8 +535,8 @@ def test_scrapy_crawl_checks_the_spider_arguments_first(tmp_path: Path) -> None:
 def test_a_pasted_link_normalises_to_the_stored_identity(
     host: str, scheme: str, tracking: list[tuple[str, str]], fragment: str
 ) -> None:
-    from crawler.cli.query import url_candidates
-    from crawler.urls import url_identity
+    from provnews.crawler.cli.query import url_candidates
+    from provnews.crawler.discovery.urls import url_identity
 
     stored = "https://baocantho.com.vn/tin-a196670.html?id=3"
     query = "&".join(["id=3", *(f"{k}={v}" for k, v in tracking)])

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from crawler.replica import ReplicaServer
-from pipelines.db import Article, UrlState
-from pipelines.storage import Storage
+from provnews.crawler.replica import ReplicaServer
+from provnews.storage.api import Storage
+from provnews.storage.models import Article, UrlState
 from tests.helpers import BIN, LOOPBACK_ENV, assert_run_balances, run, wait_for
 from tests.paths import REPO
 

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from crawler.replica import ReplicaServer
-from pipelines.db import SourceState, UrlState
-from pipelines.storage import Storage
+from provnews.crawler.replica import ReplicaServer
+from provnews.storage.api import Storage
+from provnews.storage.models import SourceState, UrlState
 from tests.helpers import run
 
 ARTICLE = re.compile(r"-(post|a)\d+\.html$")

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from crawler.registry import DEFAULT_SITES_FILE
-from crawler.replica import ReplicaServer
-from pipelines.engine import normalise_url
-from pipelines.storage import Storage
+from provnews.crawler.replica import ReplicaServer
+from provnews.crawler.sites.registry import DEFAULT_SITES_FILE
+from provnews.storage.api import Storage
+from provnews.storage.engine import normalise_url
 from tests.helpers import BIN, LOOPBACK_ENV, assert_run_balances, run, wait_for
 from tests.paths import REPO
 

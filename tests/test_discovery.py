@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import gzip
 
-from crawler.discovery import listing_page_url, normalize_lastmod, page_links, parse_feed, parse_sitemap
-from crawler.urls import host_of, normalize_url
+from provnews.crawler.discovery.sources import (
+    listing_page_url,
+    normalize_lastmod,
+    page_links,
+    parse_feed,
+    parse_sitemap,
+)
+from provnews.crawler.discovery.urls import host_of, normalize_url
 from tests.paths import shared_file
 
 INDEX = b"""<?xml version="1.0" encoding="UTF-8"?>

@@ -16,17 +16,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from crawler.cli import cli
-from crawler.discovery import date_in_url
-from crawler.items import PageItem
-from crawler.parsers.fields import ArticleFields
-from crawler.parsers.generic import GenericParser
-from crawler.replica import ReplicaServer
-from crawler.replica.sitegen import iso
-from pipelines.db import UrlState
-from pipelines.extract import date_from_discovery
-from pipelines.storage import Storage
-from pipelines.validate import problem
+from provnews.crawler.cli import cli
+from provnews.crawler.discovery.sources import date_in_url
+from provnews.crawler.items import PageItem
+from provnews.crawler.parsers.fields import ArticleFields
+from provnews.crawler.parsers.generic import GenericParser
+from provnews.crawler.replica import ReplicaServer
+from provnews.crawler.replica.sitegen import iso
+from provnews.pipelines.extract import date_from_discovery
+from provnews.pipelines.validate import problem
+from provnews.storage.api import Storage
+from provnews.storage.models import UrlState
 from tests.helpers import run
 
 SITE = "baogialai"

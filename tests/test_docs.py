@@ -7,9 +7,9 @@ import re
 import click
 import pytest
 
-from crawler.cli import cli
-from crawler.registry import Site
-from pipelines import bounds
+from provnews.crawler.cli import cli
+from provnews.crawler.sites.registry import Site
+from provnews.storage import bounds
 from tests.paths import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -156,7 +156,7 @@ def test_option_is_documented(command: str, option: str) -> None:
 
 
 def test_selector_names_are_documented() -> None:
-    from crawler.site_selectors import SELECTOR_FIELDS
+    from provnews.crawler.sites.selectors import SELECTOR_FIELDS
 
     section = README[README.index("## Adding a site") :]
     for name in SELECTOR_FIELDS:

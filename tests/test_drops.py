@@ -12,19 +12,19 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 
-from crawler.accounting import Ledger
-from crawler.items import ArticleItem, PageItem
-from crawler.parsers.fields import ArticleFields
-from pipelines.bounds import TEXT_CHARS, URL_BYTES
-from pipelines.db import UrlState
-from pipelines.dedupe import DedupePipeline
-from pipelines.dropped import Dropped
-from pipelines.extract import ExtractPipeline
-from pipelines.normalize import NormalizePipeline
-from pipelines.reextract import rebuild_row
-from pipelines.storage import Storage
-from pipelines.store import StorePipeline
-from pipelines.validate import ValidatePipeline
+from provnews.crawler.extraction.reextract import rebuild_row
+from provnews.crawler.items import ArticleItem, PageItem
+from provnews.crawler.parsers.fields import ArticleFields
+from provnews.crawler.runs.accounting import Ledger
+from provnews.pipelines.dedupe import DedupePipeline
+from provnews.pipelines.dropped import Dropped
+from provnews.pipelines.extract import ExtractPipeline
+from provnews.pipelines.normalize import NormalizePipeline
+from provnews.pipelines.store import StorePipeline
+from provnews.pipelines.validate import ValidatePipeline
+from provnews.storage.api import Storage
+from provnews.storage.bounds import TEXT_CHARS, URL_BYTES
+from provnews.storage.models import UrlState
 
 URL = "https://baotest.vn/tin-1.html"
 TEXT = "Nội dung bài viết về tỉnh. " * 20

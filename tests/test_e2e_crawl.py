@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.replica import ReplicaServer
-from pipelines.storage import Storage
+from provnews.crawler.replica import ReplicaServer
+from provnews.storage.api import Storage
 from tests.helpers import assert_run_balances, run
 
 COMPARED = (

@@ -6,15 +6,21 @@ import unicodedata
 
 import pytest
 
-from crawler.encoding import (
+from provnews.crawler.text.encoding import (
     MAX_DECOMPRESSED_BYTES,
     declared_encodings,
     decode_html,
     detect_legacy_vietnamese,
     repair_legacy_vietnamese,
 )
-from crawler.legacy_page import decode_with_legacy_repair
-from crawler.legacy_vn import TCVN3_TO_UNICODE, VN_LETTERS, VNI_PAIRS, tcvn3_to_unicode, vni_to_unicode
+from provnews.crawler.text.legacy_page import decode_with_legacy_repair
+from provnews.crawler.text.legacy_vn import (
+    TCVN3_TO_UNICODE,
+    VN_LETTERS,
+    VNI_PAIRS,
+    tcvn3_to_unicode,
+    vni_to_unicode,
+)
 
 VN = (
     "Tiếng Việt: Đảng bộ tỉnh Hà Nội tổ chức hội nghị tổng kết; người dân ở Quảng Ngãi, Đắk Lắk "

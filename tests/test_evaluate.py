@@ -10,8 +10,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from crawler.cli import cli
-from crawler.evaluate import below_floors, find_cases, prf, score_case, shingles
+from provnews.crawler.cli import cli
+from provnews.crawler.extraction.evaluate import below_floors, find_cases, prf, score_case, shingles
 from tests.paths import FIXTURES, REAL_PAGES, REPO, require_real_pages
 
 FLOORS = FIXTURES / "evaluate-floors.toml"

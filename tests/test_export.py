@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 from warcio.archiveiterator import ArchiveIterator
 
-from crawler.cli import cli
-from pipelines.exporters import ExportError, corpus_path, safe_segment
-from pipelines.storage import Storage
+from provnews.crawler.cli import cli
+from provnews.storage.api import Storage
+from provnews.storage.exporters import ExportError, corpus_path, safe_segment
 
 MakeArticle = Callable[..., dict[str, Any]]
 STORY = " ".join(

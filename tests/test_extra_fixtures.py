@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from crawler.evaluate import FIELDS, Case, find_cases, score_case
-from crawler.extraction import extract_page
-from crawler.families import family_for_url, site_for_url
-from crawler.registry import load_sites
+from provnews.crawler.extraction.evaluate import FIELDS, Case, find_cases, score_case
+from provnews.crawler.extraction.extract import extract_page
+from provnews.crawler.sites.families import family_for_url, site_for_url
+from provnews.crawler.sites.registry import load_sites
 
 pytestmark = pytest.mark.usefixtures("loopback_clients")  # the test servers are on 127.0.0.1
 

@@ -17,10 +17,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crawler.limits import ExtractionLimitExceeded, LimitedExtractor
-from crawler.parsers import PARSERS
-from crawler.replica import ReplicaServer
-from pipelines.storage import Storage
+from provnews.crawler.extraction.limits import ExtractionLimitExceeded, LimitedExtractor
+from provnews.crawler.parsers import PARSERS
+from provnews.crawler.replica import ReplicaServer
+from provnews.storage.api import Storage
 from tests.fault_proxy import FaultProxy
 from tests.helpers import assert_run_balances, run
 from tests.paths import FIXTURES, REPO

@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from crawler.replica import ReplicaServer
-from pipelines.db import UrlState
-from pipelines.locks import HOSTNAME
-from pipelines.storage import Storage
+from provnews.crawler.replica import ReplicaServer
+from provnews.storage.api import Storage
+from provnews.storage.locks import HOSTNAME
+from provnews.storage.models import UrlState
 from tests.fault_proxy import Fault, FaultProxy
 from tests.helpers import LOOPBACK_ENV, assert_run_balances, run
 from tests.paths import REPO, REQUIRE_SERVICES, missing

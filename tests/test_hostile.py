@@ -13,12 +13,12 @@ import pytest
 from scrapy.resolver import dnscache
 from twisted.internet.defer import Deferred
 
-from crawler.addresses import AddressRefused, address_refusal, allowed_private_hosts
-from crawler.canary.client import Client
-from crawler.registry import load_sites
-from crawler.replica import ReplicaServer
-from crawler.resolver import GuardedResolver
-from pipelines.storage import Storage
+from provnews.crawler.canary.client import Client
+from provnews.crawler.politeness.addresses import AddressRefused, address_refusal, allowed_private_hosts
+from provnews.crawler.politeness.resolver import GuardedResolver
+from provnews.crawler.replica import ReplicaServer
+from provnews.crawler.sites.registry import load_sites
+from provnews.storage.api import Storage
 from tests.fault_proxy import Fault, FaultProxy
 from tests.helpers import run
 from tests.hostile_pages import hostile_article, unsafe_in

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.cli import cli
-from pipelines.importer import ImportReport, JsonlChunk, parse_line, read_chunks
-from pipelines.search import search
-from pipelines.storage import Storage
+from provnews.crawler.cli import cli
+from provnews.storage.api import Storage
+from provnews.storage.importer import ImportReport, JsonlChunk, parse_line, read_chunks
+from provnews.storage.search import search
 from tests.paths import FIXTURES
 from tests.test_storage_clusters import STORY, wire_copy
 

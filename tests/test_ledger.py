@@ -7,7 +7,7 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.accounting import PENDING, Ledger
+from provnews.crawler.runs.accounting import PENDING, Ledger
 
 SITES = ("a", "b", "c")
 operations = st.lists(

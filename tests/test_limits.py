@@ -13,11 +13,16 @@ import pytest
 from click.testing import CliRunner
 from scrapy.exceptions import DropItem
 
-from crawler.cli import cli
-from crawler.items import PageItem
-from crawler.limits import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, ExtractionLimitExceeded, LimitedExtractor
-from crawler.parsers import NotAnArticle
-from pipelines.extract import ExtractPipeline
+from provnews.crawler.cli import cli
+from provnews.crawler.extraction.limits import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_TIMEOUT,
+    ExtractionLimitExceeded,
+    LimitedExtractor,
+)
+from provnews.crawler.items import PageItem
+from provnews.crawler.parsers import NotAnArticle
+from provnews.pipelines.extract import ExtractPipeline
 from tests.paths import FIXTURES
 
 GIALAI = FIXTURES / "sites" / "baogialai" / "post-glo-figcaption"

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from crawler.replica import ReplicaServer
-from crawler.replica.sitegen import VN_TZ
-from pipelines.db import ListingWalk, UrlState
-from pipelines.storage import Storage
+from provnews.crawler.replica import ReplicaServer
+from provnews.crawler.replica.sitegen import VN_TZ
+from provnews.storage.api import Storage
+from provnews.storage.models import ListingWalk, UrlState
 from tests.fault_proxy import Fault, FaultProxy
 from tests.helpers import BIN, LOOPBACK_ENV, run
 from tests.paths import REPO

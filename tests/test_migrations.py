@@ -14,11 +14,11 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import IntegrityError
 
-from pipelines import migrate, neardup
-from pipelines.db import Base
-from pipelines.engine import normalise_url
-from pipelines.rows import sha1_hex
-from pipelines.storage import SchemaOutOfDate, Storage
+from provnews.storage import migrate, neardup
+from provnews.storage.api import SchemaOutOfDate, Storage
+from provnews.storage.engine import normalise_url
+from provnews.storage.models import Base
+from provnews.storage.rows import sha1_hex
 
 TABLES = {"sites", "articles", "url_state", "crawl_runs", "alembic_version", "near_dup_keys"}
 HEAD = migrate.head_revision()
@@ -186,7 +186,7 @@ def test_upgrade_from_every_earlier_revision_keeps_data(db_url: str, start: str)
 def test_0005_rebuild_keeps_every_row_reference_and_index(db_url: str, make_article: Any) -> None:
     """0005 rebuilds `articles` on SQLite (new column order): ids, values, stored pages, URL states,
     band keys, the id sequence and the full-text index all survive; PostgreSQL only loses an index."""
-    from pipelines.search import search
+    from provnews.storage.search import search
 
     story = " ".join(f"câu chuyện số {i} về đường phố Gia Lai hôm nay" for i in range(30))
     storage = Storage(db_url)

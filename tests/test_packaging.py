@@ -88,7 +88,7 @@ def test_the_wheel_runs_outside_the_checkout(tmp_path: Path) -> None:
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    where = run([str(python), "-c", "import crawler.config as c; print(c.__file__)"], empty, home)
+    where = run([str(python), "-c", "import provnews.config as c; print(c.__file__)"], empty, home)
     assert where.stdout.startswith(str(venv)), where.stdout + where.stderr
 
     provnews = str(venv / "bin" / "provnews")

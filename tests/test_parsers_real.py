@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from crawler.encoding import decode_html
-from crawler.evaluate import FIELDS as EVALUATED
-from crawler.families import family_for_url
-from crawler.parsers import parser_for
-from crawler.registry import load_sites
+from provnews.crawler.extraction.evaluate import FIELDS as EVALUATED
+from provnews.crawler.parsers import parser_for
+from provnews.crawler.sites.families import family_for_url
+from provnews.crawler.sites.registry import load_sites
+from provnews.crawler.text.encoding import decode_html
 from tests.paths import FIXTURES, shared_file
 
 CASES = sorted((FIXTURES / "real").rglob("*.expected.json"))

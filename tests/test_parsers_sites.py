@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from crawler.evaluate import FIELDS as EVALUATED
-from crawler.extraction import extract_page
-from crawler.families import site_for_url
-from crawler.parsers import PARSERS, ArticleFields
-from crawler.registry import load_sites
+from provnews.crawler.extraction.evaluate import FIELDS as EVALUATED
+from provnews.crawler.extraction.extract import extract_page
+from provnews.crawler.parsers import PARSERS, ArticleFields
+from provnews.crawler.sites.families import site_for_url
+from provnews.crawler.sites.registry import load_sites
 from tests.paths import FIXTURES
 
 SITES = FIXTURES / "sites"

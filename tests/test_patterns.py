@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from crawler.patterns import compile_pattern, pattern_problem
-from crawler.registry import Site, load_sites
+from provnews.crawler.sites.patterns import compile_pattern, pattern_problem
+from provnews.crawler.sites.registry import Site, load_sites
 from tests.paths import REPO
 
 
@@ -56,7 +56,7 @@ def test_checking_a_pattern_leaves_logging_unconfigured() -> None:
     """The check must not set up the root logger (regexploit's logging.debug() would), or every debug
     record of a crawl reaches stderr."""
     code = (
-        "import logging; from crawler.patterns import pattern_problem; "
+        "import logging; from provnews.crawler.sites.patterns import pattern_problem; "
         "pattern_problem('(a+)+$'); pattern_problem('-post\\\\d+'); print(len(logging.getLogger().handlers))"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from crawler.replica import ReplicaServer
-from pipelines.db import UrlState
-from pipelines.storage import Storage
+from provnews.crawler.replica import ReplicaServer
+from provnews.storage.api import Storage
+from provnews.storage.models import UrlState
 from tests.fault_proxy import Fault, FaultProxy
 from tests.helpers import assert_run_balances, run
 

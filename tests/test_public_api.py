@@ -1,6 +1,6 @@
 """provnews extends Scrapy through public settings, signals and components; what has no public route
-lives in `crawler/scrapy_private.py` alone. An AST scan of `crawler/` and `pipelines/` fails on any other
-use of a private Scrapy, Twisted or Protego attribute: a `_name` of their classes (overridden, called
+lives in `crawler/politeness/scrapy_private.py` alone. An AST scan of `crawler/` and `pipelines/` fails on any
+other use of a private Scrapy, Twisted or Protego attribute: a `_name` of their classes (overridden, called
 on `self`/`super()`, or read from one of their objects), a `_name` imported from them, or one of the
 public-looking internals provnews once reached into (Protego's parser behind `rp`, download slots)."""
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import cli
-from crawler.families import family_for_url
-from crawler.replica import ReplicaServer
-from pipelines.reextract import reextract
-from pipelines.storage import Storage
+from provnews.crawler.cli import cli
+from provnews.crawler.extraction.reextract import reextract
+from provnews.crawler.replica import ReplicaServer
+from provnews.crawler.sites.families import family_for_url
+from provnews.storage.api import Storage
 
 MakeArticle = Callable[..., dict[str, Any]]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.registry import RegistryError, get_site, load_sites
+from provnews.crawler.sites.registry import RegistryError, get_site, load_sites
 from tests.helpers import MINIMAL_SITE, write_registry
 
 GOOD = MINIMAL_SITE
@@ -72,15 +72,15 @@ def test_get_site_lists_known_ids() -> None:
 
 
 def test_every_registry_family_has_a_parser() -> None:
-    from crawler.parsers import PARSERS
-    from crawler.registry import FAMILIES
+    from provnews.crawler.parsers import PARSERS
+    from provnews.crawler.sites.registry import FAMILIES
 
     assert set(FAMILIES) == set(PARSERS)
     assert {s.family for s in load_sites()} <= set(PARSERS)
 
 
 def test_family_guessed_from_url_shapes() -> None:
-    from crawler.families import family_for_url
+    from provnews.crawler.sites.families import family_for_url
 
     assert family_for_url("https://baoyenbai.com.vn/12/345/tin-moi.aspx", []) == "legacy"
     assert family_for_url("https://baobacninhtv.vn/tin-abc-postid123.bbg", []) == "one-off"

@@ -7,9 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from crawler.provinces import ABSORBED, CITIES, OLD_PROVINCES, UNIT_OF, UNITS, load_units
-from crawler.registry import FAMILIES, REGISTRY_CONTEXT, RegistryError, Site, get_site, load_sites
-from crawler.urls import normalize_url
+from provnews.crawler.discovery.urls import normalize_url
+from provnews.crawler.sites.provinces import ABSORBED, CITIES, OLD_PROVINCES, UNIT_OF, UNITS, load_units
+from provnews.crawler.sites.registry import (
+    FAMILIES,
+    REGISTRY_CONTEXT,
+    RegistryError,
+    Site,
+    get_site,
+    load_sites,
+)
 from tests.helpers import MINIMAL_SITE as ENTRY
 from tests.helpers import write_registry
 from tests.paths import REPO

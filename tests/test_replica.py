@@ -14,8 +14,8 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from crawler.registry import load_sites
-from crawler.replica import ReplicaServer
+from provnews.crawler.replica import ReplicaServer
+from provnews.crawler.sites.registry import load_sites
 
 SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 SITES = ("baogialai", "baolaocai", "baocantho")

@@ -1,6 +1,6 @@
-"""The ROBOTSTXT_PARSER (`crawler.robots_rules.Rfc9309RobotParser`) on any robots.txt body: Protego's
-verdicts while robots.txt gave rules, everything allowed when it was unavailable (4xx), nothing when it
-was unreachable; an odd body or Crawl-delay never raises. The crawl-level behaviour (statuses, timeouts,
+"""The ROBOTSTXT_PARSER (`crawler.politeness.robots_rules.Rfc9309RobotParser`) on any robots.txt body:
+Protego's verdicts while robots.txt gave rules, everything allowed when it was unavailable (4xx), nothing when
+it was unreachable; an odd body or Crawl-delay never raises. The crawl-level behaviour (statuses, timeouts,
 requests waiting together) is tested end to end in tests/test_politeness.py."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from scrapy.exceptions import NotConfigured
 from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.test import get_crawler
 
-from crawler.middlewares.robots import Rfc9309RobotsTxtMiddleware
-from crawler.robots_rules import RULES, UNAVAILABLE, UNREACHABLE, Rfc9309RobotParser
+from provnews.crawler.middlewares.robots import Rfc9309RobotsTxtMiddleware
+from provnews.crawler.politeness.robots_rules import RULES, UNAVAILABLE, UNREACHABLE, Rfc9309RobotParser
 
 CRAWLER = get_crawler(settings_dict={})
 AGENT = "provnews"
@@ -73,5 +73,5 @@ def test_the_rfc_9309_middleware_refuses_another_parser() -> None:
     settings = {"ROBOTSTXT_OBEY": True, "ROBOTSTXT_PARSER": "scrapy.robotstxt.ProtegoRobotParser"}
     with pytest.raises(NotConfigured, match="RFC 9309"):
         Rfc9309RobotsTxtMiddleware(get_crawler(settings_dict=settings))
-    settings["ROBOTSTXT_PARSER"] = "crawler.robots_rules.Rfc9309RobotParser"
+    settings["ROBOTSTXT_PARSER"] = "provnews.crawler.politeness.robots_rules.Rfc9309RobotParser"
     assert Rfc9309RobotsTxtMiddleware(get_crawler(settings_dict=settings)).parsers == {}

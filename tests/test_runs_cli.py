@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from crawler.replica import ReplicaServer
-from pipelines.db import CrawlRun, SiteLockRow
-from pipelines.locks import HOSTNAME
-from pipelines.storage import Storage
+from provnews.crawler.replica import ReplicaServer
+from provnews.storage.api import Storage
+from provnews.storage.locks import HOSTNAME
+from provnews.storage.models import CrawlRun, SiteLockRow
 from tests.fault_proxy import Fault, FaultProxy
 from tests.helpers import BIN, LOOPBACK_ENV, assert_run_balances, run, wait_for
 from tests.paths import REPO

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from crawler.replica import ReplicaServer
-from pipelines.db import Article, CrawlRun, SiteLockRow, utcnow
-from pipelines.storage import Storage
+from provnews.crawler.replica import ReplicaServer
+from provnews.storage.api import Storage
+from provnews.storage.models import Article, CrawlRun, SiteLockRow, utcnow
 from tests.fault_proxy import Fault, FaultProxy
 from tests.helpers import BIN, LOOPBACK_ENV, assert_run_balances, run, wait_for
 from tests.paths import REPO

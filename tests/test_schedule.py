@@ -10,9 +10,9 @@ from click.testing import CliRunner, Result
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.cli import cli
-from crawler.registry import load_sites
-from crawler.scrapyd_nodes import ScrapydNode, plan_jobs
+from provnews.crawler.cli import cli
+from provnews.crawler.scrapyd.nodes import ScrapydNode, plan_jobs
+from provnews.crawler.sites.registry import load_sites
 
 
 @given(st.integers(0, 60), st.integers(1, 6), st.integers(1, 4))

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from crawler.cli.crawl import EXIT_STATUS, LOCKED_EXIT
+from provnews.crawler.cli.crawl import EXIT_STATUS, LOCKED_EXIT
 from tests.paths import REPO, REQUIRE_SERVICES, missing
 
 DOCS = REPO / "docs" / "scheduling"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from crawler.replica import ReplicaServer
-from pipelines.db import Article
-from pipelines.storage import Storage
+from provnews.crawler.replica import ReplicaServer
+from provnews.storage.api import Storage
+from provnews.storage.models import Article
 from tests.helpers import BIN, assert_run_balances
 from tests.paths import REPO
 from tests.scrapyd_daemon import (

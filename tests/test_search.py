@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from pipelines.folding import fold_for_search
-from pipelines.search import SearchError, fts5_match, parse_query, search
-from pipelines.snippet import make_snippet
-from pipelines.storage import Storage
+from provnews.storage.api import Storage
+from provnews.storage.folding import fold_for_search
+from provnews.storage.search import SearchError, fts5_match, parse_query, search
+from provnews.storage.snippet import make_snippet
 
 MakeArticle = Callable[..., dict[str, Any]]
 

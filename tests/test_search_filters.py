@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import cli
-from pipelines.search import search
-from pipelines.storage import Storage
+from provnews.crawler.cli import cli
+from provnews.storage.api import Storage
+from provnews.storage.search import search
 
 MakeArticle = Callable[..., dict[str, Any]]
 
@@ -105,7 +105,7 @@ def test_postgresql_id_windows_find_the_same_newest_matches(
 ) -> None:
     """PostgreSQL looks for the newest matches in windows of the newest ids before the whole table;
     the hits are the ones the whole-table query finds, filtered or not, phrase or words."""
-    import pipelines.search as search_module
+    import provnews.storage.search as search_module
 
     rows = []
     for n in range(1, 41):
@@ -142,7 +142,7 @@ def test_postgresql_filtered_windows_find_what_the_whole_table_finds(
 ) -> None:
     """In an id window, filters are tested before the text (a query shape of its own): for every kind
     of filter, with words or a phrase, the hits are those of the whole-table query."""
-    import pipelines.search as search_module
+    import provnews.storage.search as search_module
 
     sections, authors = ["Kinh tế", "Thời sự", "Xã hội"], ["Lê Văn Hoà", "Trần Thị B"]
     rows = []

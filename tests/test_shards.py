@@ -15,11 +15,11 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.cli import cli
-from crawler.urls import url_identity
-from pipelines.reextract import reextract
-from pipelines.shard import Shard, ShardError
-from pipelines.storage import Storage
+from provnews.crawler.cli import cli
+from provnews.crawler.discovery.urls import url_identity
+from provnews.crawler.extraction.reextract import reextract
+from provnews.storage.api import Storage
+from provnews.storage.shard import Shard, ShardError
 from tests.helpers import BIN
 from tests.paths import REPO
 from tests.test_import import REGISTRY as IMPORT_REGISTRY
@@ -67,7 +67,7 @@ def test_export_shards_cover_every_article_once(
 
 @pytest.fixture(scope="module")
 def replica_pages() -> list[tuple[str, bytes]]:
-    from crawler.replica import ReplicaServer
+    from provnews.crawler.replica import ReplicaServer
 
     with ReplicaServer(sites=["baolaocai"], articles_per_site=12, seed=15) as replica:
         return [(url, urllib.request.urlopen(url, timeout=10).read()) for url in replica.ground_truth()]

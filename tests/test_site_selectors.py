@@ -13,13 +13,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from crawler.extraction import extract_page
-from crawler.parsers import NotAnArticle
-from crawler.registry import RegistryError, Site, get_site, load_sites
-from crawler.replica import ReplicaServer
-from crawler.replica.sitegen import VN_TZ
-from crawler.site_selectors import Selectors
-from pipelines.storage import Storage
+from provnews.crawler.extraction.extract import extract_page
+from provnews.crawler.parsers import NotAnArticle
+from provnews.crawler.replica import ReplicaServer
+from provnews.crawler.replica.sitegen import VN_TZ
+from provnews.crawler.sites.registry import RegistryError, Site, get_site, load_sites
+from provnews.crawler.sites.selectors import Selectors
+from provnews.storage.api import Storage
 from tests.helpers import MINIMAL_SITE, run, write_registry
 from tests.paths import FIXTURES
 

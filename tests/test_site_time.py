@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from crawler.replica import ReplicaServer
-from pipelines.db import SiteLockRow, UrlState
-from pipelines.storage import Storage
+from provnews.crawler.replica import ReplicaServer
+from provnews.storage.api import Storage
+from provnews.storage.models import SiteLockRow, UrlState
 from tests.fault_proxy import Fault, FaultProxy
 from tests.helpers import BIN, LOOPBACK_ENV, assert_run_balances
 from tests.paths import REPO

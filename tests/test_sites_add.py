@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crawler.cli import cli
-from crawler.registry import load_sites
-from crawler.replica import ReplicaServer
-from pipelines.storage import Storage
+from provnews.crawler.cli import cli
+from provnews.crawler.replica import ReplicaServer
+from provnews.crawler.sites.registry import load_sites
+from provnews.storage.api import Storage
 from tests.helpers import run
 
 pytestmark = pytest.mark.usefixtures("loopback_clients")  # the test servers are on 127.0.0.1
@@ -168,8 +168,8 @@ def test_a_site_outside_the_families_gets_a_learned_pattern(tmp_path: Path) -> N
 
 
 def test_without_crawl_delay_the_entry_asks_one_second() -> None:
-    from crawler.onboard.discover import Discovery
-    from crawler.onboard.propose import propose
+    from provnews.crawler.onboard.discover import Discovery
+    from provnews.crawler.onboard.propose import propose
 
     proposal = propose(Discovery("https://baothu.vn/"), [], province="Huế")
     assert proposal.values["delay"] == 1.0 and not proposal.complete
@@ -196,8 +196,8 @@ SEGMENT = st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True)
     form=st.sampled_from(["?page=2", "?p=2", "?trang=2", "page/2/", "trang/2", "trang-2.html", "p-2"]),
 )
 def test_the_learned_pagination_addresses_the_page_2_link(segments: list[str], html: bool, form: str) -> None:
-    from crawler.discovery import listing_page_url
-    from crawler.onboard.discover import pagination_of
+    from provnews.crawler.discovery.sources import listing_page_url
+    from provnews.crawler.onboard.discover import pagination_of
 
     # a listing ends in "/", or (both kinds of forms) without it, or in ".html" (query forms)
     end = "/" if not html else (".html" if form.startswith("?") else "")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crawler.cli import cli
-from crawler.provinces import UNITS
-from crawler.registry import load_sites
+from provnews.crawler.cli import cli
+from provnews.crawler.sites.provinces import UNITS
+from provnews.crawler.sites.registry import load_sites
 from tests.helpers import MINIMAL_SITE
 
 PARTIAL = MINIMAL_SITE

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from crawler.registry import Site
-from pipelines.db import Article, SiteRow, UrlState
-from pipelines.rows import content_hash
-from pipelines.storage import Storage, UrlMark
+from provnews.crawler.sites.registry import Site
+from provnews.storage.api import Storage, UrlMark
+from provnews.storage.models import Article, SiteRow, UrlState
+from provnews.storage.rows import content_hash
 
 MakeArticle = Callable[..., dict[str, Any]]
 

@@ -20,15 +20,15 @@ from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from crawler.cli import cli
-from crawler.items import ArticleItem
-from crawler.parsers.fields import ArticleFields
-from crawler.replica import ReplicaServer
-from pipelines import bounds
-from pipelines.bisect import caused_by_rows
-from pipelines.db import UrlState
-from pipelines.storage import Storage, StoreEntry, UrlMark
-from pipelines.store import StorePipeline
+from provnews.crawler.cli import cli
+from provnews.crawler.items import ArticleItem
+from provnews.crawler.parsers.fields import ArticleFields
+from provnews.crawler.replica import ReplicaServer
+from provnews.pipelines.store import StorePipeline
+from provnews.storage import bounds
+from provnews.storage.api import Storage, StoreEntry, UrlMark
+from provnews.storage.bisect import caused_by_rows
+from provnews.storage.models import UrlState
 from tests.helpers import assert_run_balances, run
 from tests.paths import REPO
 from tests.test_storage_generated import incompressible

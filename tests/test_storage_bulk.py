@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text, update
 
-from pipelines import neardup
-from pipelines import search as search_module
-from pipelines.db import Article, NearDupKey
-from pipelines.rows import article_values
-from pipelines.search import search
-from pipelines.sql import bound_list, in_bound_list, max_parameters
-from pipelines.storage import Storage
-from pipelines.upsert import upsert_articles
+from provnews.storage import neardup
+from provnews.storage import search as search_module
+from provnews.storage.api import Storage
+from provnews.storage.models import Article, NearDupKey
+from provnews.storage.rows import article_values
+from provnews.storage.search import search
+from provnews.storage.sql import bound_list, in_bound_list, max_parameters
+from provnews.storage.upsert import upsert_articles
 
 MakeArticle = Callable[..., dict[str, Any]]
 

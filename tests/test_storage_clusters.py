@@ -13,9 +13,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines import neardup
-from pipelines.clusters import CANDIDATES_PER_KEY, stored_candidates
-from pipelines.storage import Storage
+from provnews.storage import neardup
+from provnews.storage.api import Storage
+from provnews.storage.clusters import CANDIDATES_PER_KEY, stored_candidates
 
 MakeArticle = Callable[..., dict[str, Any]]
 

@@ -1,5 +1,5 @@
 """PostgreSQL writes article batches and their band keys through COPY into staging tables, merged by one
-statement per table (`pipelines.pgcopy`). Whatever a text holds (tabs, backslashes, newlines, quotes,
+statement per table (`storage.pgcopy`). Whatever a text holds (tabs, backslashes, newlines, quotes,
 COPY's own markers, astral characters) is stored as given and indexed; a value refused while COPied
 costs only its own article; the large columns are compressed with LZ4 (migration 0012)."""
 
@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from pipelines.folding import fold_for_search
-from pipelines.storage import Storage, StoreEntry, UrlMark
-from pipelines.upsert import upsert_articles
-from pipelines.write_postgresql import STAGE
+from provnews.storage.api import Storage, StoreEntry, UrlMark
+from provnews.storage.folding import fold_for_search
+from provnews.storage.upsert import upsert_articles
+from provnews.storage.write_postgresql import STAGE
 
 # What COPY's text format must escape or could mistake for its markers, and characters beyond the BMP.
 SPECIAL = [

@@ -1,7 +1,7 @@
 """Storage with generated article fields on both engines: long strings, odd Unicode (NUL, lone
 surrogates, controls, bidi overrides, astral and combining characters), empty values, huge lists.
 Whatever a field holds, a batch is never lost: unbounded values are stored or refused alone, and values
-within their bounds (`pipelines.bounds`) are always stored, as they were bounded."""
+within their bounds (`storage.bounds`) are always stored, as they were bounded."""
 
 from __future__ import annotations
 
@@ -18,14 +18,14 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scrapy.utils.test import get_crawler
 
-from crawler.items import ArticleItem
-from crawler.parsers.fields import ArticleFields, Image
-from pipelines import bounds
-from pipelines.importer import JsonlChunk
-from pipelines.normalize import NormalizePipeline
-from pipelines.prepared import prepare_articles
-from pipelines.storage import Storage, StoreEntry, UrlMark
-from pipelines.store import StorePipeline
+from provnews.crawler.items import ArticleItem
+from provnews.crawler.parsers.fields import ArticleFields, Image
+from provnews.pipelines.normalize import NormalizePipeline
+from provnews.pipelines.store import StorePipeline
+from provnews.storage import bounds
+from provnews.storage.api import Storage, StoreEntry, UrlMark
+from provnews.storage.importer import JsonlChunk
+from provnews.storage.prepared import prepare_articles
 
 ODD = [
     "\x00",

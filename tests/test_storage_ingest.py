@@ -14,13 +14,13 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from pipelines import bulk as bulk_module
-from pipelines.db import utcnow
-from pipelines.engine import SQLITE_CACHE_KIB
-from pipelines.prepared import prepare_articles
-from pipelines.search import search
-from pipelines.storage import Storage
-from pipelines.write_postgresql import write_postgresql
+from provnews.storage import bulk as bulk_module
+from provnews.storage.api import Storage
+from provnews.storage.engine import SQLITE_CACHE_KIB
+from provnews.storage.models import utcnow
+from provnews.storage.prepared import prepare_articles
+from provnews.storage.search import search
+from provnews.storage.write_postgresql import write_postgresql
 from tests.test_storage_clusters import OTHER, STORY, wire_copy
 
 MakeArticle = Callable[..., dict[str, Any]]

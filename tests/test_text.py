@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from crawler.text import (
+from provnews.crawler.text.vietnamese import (
     VN_TZ,
     authors_from_byline,
     clean_paragraphs,

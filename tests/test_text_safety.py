@@ -14,14 +14,14 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.cli import cli
-from crawler.extraction import extract_page
-from crawler.items import ArticleItem
-from crawler.registry import load_sites
-from crawler.terminal import terminal_safe
-from crawler.text import BIDI_CONTROLS, clean_paragraphs, clean_text
-from pipelines.normalize import normalize_article
-from pipelines.storage import Storage
+from provnews.crawler.cli import cli
+from provnews.crawler.extraction.extract import extract_page
+from provnews.crawler.items import ArticleItem
+from provnews.crawler.sites.registry import load_sites
+from provnews.crawler.text.terminal import terminal_safe
+from provnews.crawler.text.vietnamese import BIDI_CONTROLS, clean_paragraphs, clean_text
+from provnews.pipelines.normalize import normalize_article
+from provnews.storage.api import Storage
 from tests.hostile_pages import BEL, CSI, ESC, OSC, RLO, UNSAFE, fixture_url, hostile_article, unsafe_in
 
 RTL_LETTERS = "אבגדהשלוםمرحبا"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.urls import host_of, normalize_url, url_identity
+from provnews.crawler.discovery.urls import host_of, normalize_url, url_identity
 
 SITE = {"canonical_host": "baogialai.com.vn", "aliases": ["gialai.vn"]}
 

@@ -14,8 +14,8 @@ from urllib.parse import urlsplit
 from protego import Protego
 from scrapy.utils.gz import gunzip
 
-from crawler.addresses import allowed_private_hosts, host_refusal
-from crawler.canary.report import SourceCheck
+from provnews.crawler.canary.report import SourceCheck
+from provnews.crawler.politeness.addresses import allowed_private_hosts, host_refusal
 
 MAX_BYTES = 16 * 1024 * 1024
 

@@ -14,8 +14,8 @@ from urllib.parse import urljoin, urlsplit
 
 from scrapy.utils.gz import gunzip
 
-from crawler.canary.client import MAX_BYTES, Client, Fetched, Robots
-from crawler.canary.report import (
+from provnews.crawler.canary.client import MAX_BYTES, Client, Fetched, Robots
+from provnews.crawler.canary.report import (
     FIELDS,
     MIN_TEXT_CHARS,
     ArticleCheck,
@@ -26,14 +26,14 @@ from crawler.canary.report import (
     field_problems,
     field_sources,
 )
-from crawler.canary.save import save_case
-from crawler.discovery import Link, listing_page_url, page_links, parse_feed, parse_sitemap
-from crawler.encoding import decode_html
-from crawler.extraction import extract_page
-from crawler.parsers import NotAnArticle
-from crawler.registry import Site
-from crawler.text import parse_iso_datetime
-from crawler.urls import host_of, normalize_url
+from provnews.crawler.canary.save import save_case
+from provnews.crawler.discovery.sources import Link, listing_page_url, page_links, parse_feed, parse_sitemap
+from provnews.crawler.discovery.urls import host_of, normalize_url
+from provnews.crawler.extraction.extract import extract_page
+from provnews.crawler.parsers import NotAnArticle
+from provnews.crawler.sites.registry import Site
+from provnews.crawler.text.encoding import decode_html
+from provnews.crawler.text.vietnamese import parse_iso_datetime
 
 CHILD_SITEMAPS = 2  # of a sitemap index, only the newest children are read
 

@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-from crawler.parsers import ArticleFields
-from crawler.registry import Site
+from provnews.crawler.parsers import ArticleFields
+from provnews.crawler.sites.registry import Site
 
 FIELDS = ("title", "text", "authors", "published_at", "dateline")
 MIN_TEXT_CHARS = 150  # as the validate pipeline's default (PROVNEWS_MIN_TEXT_CHARS)

@@ -1,7 +1,7 @@
 """`provnews canary --save DIR`: every checked article becomes an evaluation case.
 
 One folder per article, ``DIR/<site>/<case>/``, in the layout `provnews evaluate` reads
-(`crawler.evaluate.find_cases`): ``page.html.gz`` (the response body as received, gzip),
+(`crawler.extraction.evaluate.find_cases`): ``page.html.gz`` (the response body as received, gzip),
 ``meta.json`` (url, family, site, HTTP status, final URL, content type, the response headers and when it
 was fetched) and ``expected.json`` (the extracted fields, which a person corrects where the parser was
 wrong; from then on `evaluate` scores every parser change against it)."""
@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.canary.client import Fetched
-from crawler.evaluate import FIELDS
-from crawler.parsers import ArticleFields
-from crawler.registry import Site
+from provnews.crawler.canary.client import Fetched
+from provnews.crawler.extraction.evaluate import FIELDS
+from provnews.crawler.parsers import ArticleFields
+from provnews.crawler.sites.registry import Site
 
 PAGE = "page.html.gz"
 

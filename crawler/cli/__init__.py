@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import DB_OPTION_HELP, expected_failures, remember_db_url
+from provnews.crawler.cli.common import DB_OPTION_HELP, expected_failures, remember_db_url
 
 # name -> (module:attribute, the line `provnews --help` shows for it)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -45,7 +45,7 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None
         module, _, attribute = COMMANDS[cmd_name][0].partition(":")
-        command = getattr(importlib.import_module(f"crawler.cli.{module}"), attribute)
+        command = getattr(importlib.import_module(f"provnews.crawler.cli.{module}"), attribute)
         assert isinstance(command, click.Command)
         return command
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import db_option, db_url, echo, open_storage
+from provnews.crawler.cli.common import db_option, db_url, echo, open_storage
 
 HIDDEN = ("articles_fts", "near_dup_keys", "alembic_version", "url_state", "crawl_runs")
 
@@ -50,7 +50,7 @@ def datasette_metadata(name: str) -> dict[str, Any]:
 @click.pass_context
 def browse(ctx: click.Context, host: str, port: int) -> None:
     """Serve the SQLite database in Datasette (pip install 'provnews[browse]') until interrupted."""
-    from pipelines.engine import sqlite_file
+    from provnews.storage import sqlite_file
 
     url = db_url(ctx)
     path = sqlite_file(url)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from crawler.cli.common import check_site_ids, echo, load_registry
-from crawler.cli.sites import SITES_FILE_OPTION
+from provnews.crawler.cli.common import check_site_ids, echo, load_registry
+from provnews.crawler.cli.sites import SITES_FILE_OPTION
 
 
 @click.command()
@@ -44,10 +44,10 @@ def canary(
     """Check live sites (all registry sites when none are given): robots.txt, every discovery source,
     and the fields of the newest articles. Exits 1 when an active site, or a site named on the command
     line, fails; archive and unknown sites are reported but do not alert otherwise. Needs the internet."""
-    from crawler.canary.probe import run_canary
-    from crawler.canary.report import failing, format_report
-    from crawler.registry import get_site
-    from crawler.settings import USER_AGENT
+    from provnews.crawler.canary.probe import run_canary
+    from provnews.crawler.canary.report import failing, format_report
+    from provnews.crawler.settings import USER_AGENT
+    from provnews.crawler.sites.registry import get_site
 
     registry = load_registry(sites_file)
     check_site_ids(site_ids, registry)

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from crawler.registry import Site
-    from pipelines.shard import Shard
-    from pipelines.storage import Storage
+    from provnews.crawler.sites.registry import Site
+    from provnews.storage import Shard, Storage
 
 DEFAULT_DB_URL = "sqlite:///data/provnews.sqlite3"
 DB_OPTION_HELP = f"Database URL (SQLAlchemy). Default: $PROVNEWS_DB_URL or {DEFAULT_DB_URL}."
@@ -23,7 +22,9 @@ DB_OPTION_HELP = f"Database URL (SQLAlchemy). Default: $PROVNEWS_DB_URL or {DEFA
 
 def echo(message: object = "", *, err: bool = False, nl: bool = True) -> None:
     """click.echo, with stored text made safe for a terminal (every command prints through this)."""
-    from crawler.terminal import terminal_safe  # here: the commands start without loading text rules
+    from provnews.crawler.text.terminal import (
+        terminal_safe,  # here: the commands start without loading text rules
+    )
 
     click.echo(terminal_safe(str(message)), err=err, nl=nl)
 
@@ -50,7 +51,7 @@ class ShardParam(click.ParamType):
     name = "I/N"
 
     def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> Shard:
-        from pipelines.shard import Shard, ShardError
+        from provnews.storage import Shard, ShardError
 
         if isinstance(value, Shard):
             return value
@@ -81,7 +82,7 @@ def missing_database(url: str) -> str | None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError
 
-    from pipelines.engine import sqlite_file
+    from provnews.storage import sqlite_file
 
     try:
         make_url(url)
@@ -100,8 +101,7 @@ def open_storage(ctx: click.Context, *, create: bool = False) -> Iterator[Storag
     """Storage for a command. Only commands that write (`create`) make a new database, and check that
     they can write; the others fail with `no database at URL`. An out-of-date schema or an unreachable
     server is one clean line."""
-    from pipelines.migrate import SchemaOutOfDate
-    from pipelines.storage import Storage
+    from provnews.storage import SchemaOutOfDate, Storage
 
     url = db_url(ctx)
     if not create and (reason := missing_database(url)):
@@ -166,7 +166,7 @@ def check_writable(storage: Storage, url: str) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
-    from pipelines.engine import writer
+    from provnews.storage import writer
 
     try:
         with writer(storage.engine).connect() as conn, conn.begin() as transaction:
@@ -178,7 +178,7 @@ def check_writable(storage: Storage, url: str) -> None:
 
 def load_registry(path: str | None = None) -> list[Site]:
     """The site registry; a faulty one is a runtime error naming the site and key (exit 1)."""
-    from crawler.registry import RegistryError, load_sites
+    from provnews.crawler.sites.registry import RegistryError, load_sites
 
     try:
         return load_sites(path)

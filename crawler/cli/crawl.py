@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import check_site_ids, db_option, db_url, echo, load_registry, open_storage
+from provnews.crawler.cli.common import check_site_ids, db_option, db_url, echo, load_registry, open_storage
 
 # Exit statuses, for cron and systemd (README, docs/scheduling).
 EXIT_STATUS = {"finished": 0, "failed": 1, "partial": 4, "interrupted": 5}
@@ -21,7 +21,7 @@ def parse_settings(pairs: tuple[str, ...], option: str = "-s") -> dict[str, str]
     """NAME=VALUE pairs; a provnews setting's value must have the type of its default (checked here, so
     that a typo is a usage error before Scrapy starts, not a traceback in a pipeline)."""
     try:
-        from crawler import settings as defaults
+        from provnews.crawler import settings as defaults
     except ValueError as exc:  # the settings module converts PROVNEWS_* environment variables
         raise click.ClickException(f"a PROVNEWS_* environment variable is not valid: {exc}") from exc
     out: dict[str, str] = {}
@@ -94,8 +94,8 @@ def crawl(
     parsed_settings = parse_settings(settings)
     registry = load_registry(sites_file)
     check_site_ids(sites, registry)
-    from crawler.runner import run_crawl
-    from crawler.spiders.news import select_sites
+    from provnews.crawler.runs.runner import run_crawl
+    from provnews.crawler.spiders.news import select_sites
 
     chosen = select_sites(registry, ",".join(sites) or None)
     with open_storage(ctx, create=True):  # creates or checks the schema, and that it can be written
@@ -132,8 +132,8 @@ def crawl(
 def recorded_summary(url: str, stats: dict[str, Any], site_ids: list[str]) -> dict[str, Any]:
     """The run's counters as its run row keeps them (what `provnews runs` shows), or, when no row was
     written (run recording off), the same summary computed from the stats."""
-    from crawler.extensions.run_recorder import run_summary
-    from pipelines.storage import Storage
+    from provnews.crawler.extensions.run_recorder import run_summary
+    from provnews.storage import Storage
 
     run_id = stats.get("provnews/run_id")
     if run_id is not None:
@@ -145,7 +145,7 @@ def recorded_summary(url: str, stats: dict[str, Any], site_ids: list[str]) -> di
 
 
 def crawl_summary(s: dict[str, Any], site_ids: list[str], run_id: object = None) -> str:
-    from crawler.cli.runs import balance_lines, outcome_lines, robots_line
+    from provnews.crawler.cli.runs import balance_lines, outcome_lines, robots_line
 
     lines = [
         f"crawled {len(site_ids)} site(s): {', '.join(site_ids)}",

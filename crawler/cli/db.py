@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from crawler.cli.common import db_option, db_url, echo, first_line, missing_database
+from provnews.crawler.cli.common import db_option, db_url, echo, first_line, missing_database
 
 
 @click.group()
@@ -17,7 +17,7 @@ def db() -> None:
 @click.pass_context
 def upgrade(ctx: click.Context) -> None:
     """Create the schema or bring it up to the latest revision."""
-    from pipelines.storage import Storage
+    from provnews.storage import Storage
 
     url = db_url(ctx)
     try:
@@ -39,8 +39,7 @@ def upgrade(ctx: click.Context) -> None:
 @click.pass_context
 def revision(ctx: click.Context) -> None:
     """Print the schema revision of the database and the latest one (never creates a database)."""
-    from pipelines import migrate
-    from pipelines.engine import make_engine
+    from provnews.storage import current_revision, head_revision, make_engine
 
     url = db_url(ctx)
     if reason := missing_database(url):
@@ -48,9 +47,9 @@ def revision(ctx: click.Context) -> None:
     try:
         engine = make_engine(url)
         try:
-            current = migrate.current_revision(engine)
+            current = current_revision(engine)
         finally:
             engine.dispose()
     except Exception as exc:  # an unreachable server, a file that is not a database
         raise click.ClickException(f"cannot read the database {url}: {first_line(exc)}") from exc
-    echo(f"current: {current or 'none'}\nhead: {migrate.head_revision()}")
+    echo(f"current: {current or 'none'}\nhead: {head_revision()}")

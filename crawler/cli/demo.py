@@ -8,13 +8,12 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import echo
-from crawler.cli.crawl import crawl_summary, recorded_summary
-from crawler.replica import ReplicaServer
-from crawler.runner import run_crawl
-from pipelines.folding import fold_for_search
-from pipelines.search import search
-from pipelines.storage import Storage
+from provnews.crawler.cli.common import echo
+from provnews.crawler.cli.crawl import crawl_summary, recorded_summary
+from provnews.crawler.replica import ReplicaServer
+from provnews.crawler.runs.runner import run_crawl
+from provnews.storage import Storage, fold_for_search
+from provnews.storage import search_articles as search
 
 COMPARED = ("title", "text", "authors", "published_at", "dateline")
 

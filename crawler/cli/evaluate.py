@@ -10,12 +10,12 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import echo
-from crawler.evaluate import Case, Report, below_floors, evaluate, find_cases
-from crawler.families import family_for_url, site_for_url
-from crawler.limits import ExtractionLimitExceeded, LimitedExtractor
-from crawler.parsers import NotAnArticle
-from crawler.registry import RegistryError, load_sites
+from provnews.crawler.cli.common import echo
+from provnews.crawler.extraction.evaluate import Case, Report, below_floors, evaluate, find_cases
+from provnews.crawler.extraction.limits import ExtractionLimitExceeded, LimitedExtractor
+from provnews.crawler.parsers import NotAnArticle
+from provnews.crawler.sites.families import family_for_url, site_for_url
+from provnews.crawler.sites.registry import RegistryError, load_sites
 
 _REPO = Path(__file__).resolve().parents[2]
 _FLOOR_OPTIONS = {

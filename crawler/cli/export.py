@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from crawler.cli.common import db_option, echo, open_storage, shard_option
-from crawler.cli.filters import check_period, filter_kwargs, filter_options
-from pipelines.exporters import FORMATS, STREAM_WRITERS, WRITERS, ExportError, write_csv
+from provnews.crawler.cli.common import db_option, echo, open_storage, shard_option
+from provnews.crawler.cli.filters import check_period, filter_kwargs, filter_options
+from provnews.storage import FORMATS, STREAM_WRITERS, WRITERS, ExportError, write_csv
 
 if TYPE_CHECKING:
-    from pipelines.shard import Shard
+    from provnews.storage import Shard
 
 __all__ = ["export"]
 STDOUT = Path("-")

@@ -9,15 +9,15 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import echo, load_registry
-from crawler.discovery import date_in_url
-from crawler.families import family_for_url, site_for_url
-from crawler.legacy_page import decode_with_legacy_repair
-from crawler.limits import DEFAULT_TIMEOUT, ExtractionLimitExceeded, LimitedExtractor
-from crawler.parsers import NotAnArticle
-from crawler.parsers.page import Page
-from crawler.registry import FAMILIES
-from pipelines.validate import problem
+from provnews.crawler.cli.common import echo, load_registry
+from provnews.crawler.discovery.sources import date_in_url
+from provnews.crawler.extraction.limits import DEFAULT_TIMEOUT, ExtractionLimitExceeded, LimitedExtractor
+from provnews.crawler.parsers import NotAnArticle
+from provnews.crawler.parsers.page import Page
+from provnews.crawler.sites.families import family_for_url, site_for_url
+from provnews.crawler.sites.registry import FAMILIES
+from provnews.crawler.text.legacy_page import decode_with_legacy_repair
+from provnews.pipelines.validate import problem
 
 _CANONICAL = re.compile(
     r"""<link[^>]+rel=["']canonical["'][^>]*href=["']([^"']+)|<meta[^>]+property=["']og:url["'][^>]*content=["']([^"']+)""",

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
-    from pipelines.storage import Storage
+    from provnews.storage import Storage
 
 _DATE = click.DateTime(["%Y-%m-%d"])
 
@@ -45,7 +45,7 @@ def check_period(since: Any, until: Any) -> None:
 def match_name(value: str, known: Iterable[str], what: str, option: str) -> str:
     """The known name `value` stands for, compared without case or tone marks; a usage error naming
     the value (and the closest names) when there is none."""
-    from pipelines.folding import fold_for_search
+    from provnews.storage import fold_for_search
 
     by_folded = {fold_for_search(name).strip(): name for name in known}
     wanted = fold_for_search(value).strip()
@@ -58,7 +58,7 @@ def match_name(value: str, known: Iterable[str], what: str, option: str) -> str:
 
 def known_site_ids(storage: Storage | None) -> set[str]:
     """Site ids of the registry and of the database (a crawl with another registry stores others)."""
-    from crawler.registry import RegistryError, load_sites
+    from provnews.crawler.sites.registry import RegistryError, load_sites
 
     try:
         ids = {s.id for s in load_sites()}
@@ -72,7 +72,7 @@ def known_site_ids(storage: Storage | None) -> set[str]:
 def filter_kwargs(params: dict[str, Any], storage: Storage | None = None) -> dict[str, Any]:
     """The filter options of a command's parameters as keyword arguments for storage and search, with
     --site and --province resolved to the names stored."""
-    from crawler.provinces import OLD_PROVINCES, UNITS
+    from provnews.crawler.sites.provinces import OLD_PROVINCES, UNITS
 
     check_period(params.get("since"), params.get("until"))
     out = {name: params.get(name) for name in ("site", "province", "section", "author")}

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from crawler.cli.common import check_site_ids, db_option, echo, open_storage
+from provnews.crawler.cli.common import check_site_ids, db_option, echo, open_storage
 
 NEEDS_ATTENTION_EXIT = 1
 
@@ -38,7 +38,7 @@ def health(
     """Per site (SITES, or every active site): last successful run, new articles per day, silence,
     extraction fallback and fetch failure rates. Exits with status 1 when a site needs attention, so
     that a cron job can alert."""
-    from crawler.registry import RegistryError, load_sites
+    from provnews.crawler.sites.registry import RegistryError, load_sites
 
     try:
         registry = load_sites(sites_file)

@@ -7,11 +7,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from crawler.cli.common import db_option, echo, load_registry, open_storage, shard_option
+from provnews.crawler.cli.common import db_option, echo, load_registry, open_storage, shard_option
 
 if TYPE_CHECKING:
-    from pipelines.bulk import RowSource
-    from pipelines.shard import Shard
+    from provnews.storage import RowSource, Shard
 
 
 @click.command("import")
@@ -41,7 +40,7 @@ def import_articles(
 
     With --shard I/N, every process reads all FILES and stores the articles whose URL falls to its
     shard (a line without a usable URL: by its line number), so N processes split them exactly."""
-    from pipelines.importer import ImportReport, JsonlChunk, read_chunks
+    from provnews.storage import ImportReport, JsonlChunk, read_chunks
 
     registry = load_registry(sites_file)
     report = ImportReport()

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import db_option, echo, open_storage
-from crawler.cli.filters import check_period, filter_kwargs, filter_options
+from provnews.crawler.cli.common import db_option, echo, open_storage
+from provnews.crawler.cli.filters import check_period, filter_kwargs, filter_options
 
 
 @click.command()
@@ -23,8 +23,8 @@ from crawler.cli.filters import check_period, filter_kwargs, filter_options
 def search(ctx: click.Context, query: str, limit: int, as_json: bool, **params: Any) -> None:
     """Full-text search, accent-insensitive (`ha noi` finds `Hà Nội`); quoted phrases work; ranked, with
     a highlighted snippet per hit. A query starting with '-' goes after `--`: search -- -word."""
-    from pipelines.search import SearchError
-    from pipelines.search import search as run_search
+    from provnews.storage import SearchError
+    from provnews.storage import search_articles as run_search
 
     check_period(params.get("since"), params.get("until"))
     with open_storage(ctx) as storage:
@@ -86,14 +86,14 @@ def show(ctx: click.Context, id_or_url: str, as_json: bool) -> None:
     echo(article["text"])
 
 
-_HOST_PREFIX = re.compile(r"^(?:www|m|amp|mobile)\.(?=[^.]+\.)")  # as crawler.urls maps them
+_HOST_PREFIX = re.compile(r"^(?:www|m|amp|mobile)\.(?=[^.]+\.)")  # as crawler.discovery.urls maps them
 
 
 def url_candidates(url: str) -> list[str]:
     """A pasted URL, then its forms normalised as the crawler stores them: tracking parameters, AMP
     markers and default ports dropped, a www./m. host or a registry alias mapped to the site's host."""
-    from crawler.registry import RegistryError, load_sites
-    from crawler.urls import host_of, normalize_url
+    from provnews.crawler.discovery.urls import host_of, normalize_url
+    from provnews.crawler.sites.registry import RegistryError, load_sites
 
     try:
         sites = load_sites()

@@ -6,11 +6,18 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from crawler.cli.common import check_site_ids, db_option, echo, load_registry, open_storage, shard_option
-from crawler.cli.filters import check_period
+from provnews.crawler.cli.common import (
+    check_site_ids,
+    db_option,
+    echo,
+    load_registry,
+    open_storage,
+    shard_option,
+)
+from provnews.crawler.cli.filters import check_period
 
 if TYPE_CHECKING:
-    from pipelines.shard import Shard
+    from provnews.storage import Shard
 
 _DATE = click.DateTime(["%Y-%m-%d"])
 
@@ -35,7 +42,7 @@ def reextract(
     """Re-run the parsers on the stored pages (nothing is fetched) and update what changed; earlier
     versions' hashes are kept. Reports examined, changed, unchanged and failed (with reasons); exits
     with status 1 when a page could not be re-extracted."""
-    from pipelines.reextract import reextract as run_reextract
+    from provnews.crawler.extraction.reextract import reextract as run_reextract
 
     check_period(since, until)
     registry = load_registry()

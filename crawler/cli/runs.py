@@ -8,8 +8,8 @@ from typing import Any
 
 import click
 
-from crawler.accounting import CLASSES, balances, totals
-from crawler.cli.common import db_option, echo, open_storage
+from provnews.crawler.cli.common import db_option, echo, open_storage
+from provnews.crawler.runs.accounting import CLASSES, balances, totals
 
 
 def outcome_label(run: dict[str, Any]) -> str:

@@ -8,9 +8,9 @@ import uuid
 
 import click
 
-from crawler.cli.common import check_site_ids, db_option, echo, load_registry
-from crawler.cli.crawl import parse_settings
-from crawler.scrapyd_nodes import Job, NodeError, ScrapydNode, plan_jobs
+from provnews.crawler.cli.common import check_site_ids, db_option, echo, load_registry
+from provnews.crawler.cli.crawl import parse_settings
+from provnews.crawler.scrapyd.nodes import Job, NodeError, ScrapydNode, plan_jobs
 
 
 def split_nodes_and_sites(nodes: tuple[str, ...], words: tuple[str, ...]) -> tuple[list[str], list[str]]:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import click
 
-from crawler.cli.common import echo, load_registry
-from crawler.cli.filters import match_name
-from crawler.evaluate import find_cases
-from crawler.families import site_for_url
-from crawler.provinces import UNITS
-from crawler.registry import STATUSES, Site, sites_file
+from provnews.crawler.cli.common import echo, load_registry
+from provnews.crawler.cli.filters import match_name
+from provnews.crawler.extraction.evaluate import find_cases
+from provnews.crawler.sites.families import site_for_url
+from provnews.crawler.sites.provinces import UNITS
+from provnews.crawler.sites.registry import STATUSES, Site, sites_file
 
 SITES_FILE_OPTION = click.option(
     "--sites-file", envvar="PROVNEWS_SITES_FILE", help="Site registry to use instead of config/sites.toml."
@@ -100,7 +100,7 @@ class SitesGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "add":
-            from crawler.cli.sites_add import add
+            from provnews.crawler.cli.sites_add import add
 
             return add
         return super().get_command(ctx, cmd_name)

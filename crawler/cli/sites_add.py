@@ -8,14 +8,14 @@ from pathlib import Path
 
 import click
 
-from crawler.canary.client import Client
-from crawler.cli.common import echo
-from crawler.cli.sites import SITES_FILE_OPTION, missing_units, sites_file_label
-from crawler.families import site_for_url
-from crawler.onboard import SAMPLE_ARTICLES, onboard
-from crawler.registry import FAMILIES, RegistryError, load_sites
-from crawler.registry import sites_file as registry_path
-from crawler.settings import USER_AGENT
+from provnews.crawler.canary.client import Client
+from provnews.crawler.cli.common import echo
+from provnews.crawler.cli.sites import SITES_FILE_OPTION, missing_units, sites_file_label
+from provnews.crawler.onboard import SAMPLE_ARTICLES, onboard
+from provnews.crawler.settings import USER_AGENT
+from provnews.crawler.sites.families import site_for_url
+from provnews.crawler.sites.registry import FAMILIES, RegistryError, load_sites
+from provnews.crawler.sites.registry import sites_file as registry_path
 
 
 @click.command("add")

@@ -8,10 +8,9 @@ from typing import Any
 
 import click
 
-from crawler.cli.common import open_storage
-from crawler.text import to_vn_iso
-from pipelines.db import utcnow
-from pipelines.locks import LockHolder, holder_alive
+from provnews.crawler.cli.common import open_storage
+from provnews.crawler.text.vietnamese import to_vn_iso
+from provnews.storage import LockHolder, holder_alive, utcnow
 
 
 def claim_row(h: LockHolder, stale_after: float) -> dict[str, Any]:

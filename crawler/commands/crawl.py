@@ -12,8 +12,8 @@ import sys
 from scrapy.commands.crawl import Command as ScrapyCrawlCommand
 from scrapy.exceptions import UsageError
 
-from crawler.registry import RegistryError, load_sites
-from crawler.spiders.news import NewsSpider, select_sites
+from provnews.crawler.sites.registry import RegistryError, load_sites
+from provnews.crawler.spiders.news import NewsSpider, select_sites
 
 
 class Command(ScrapyCrawlCommand):

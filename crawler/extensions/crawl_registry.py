@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from crawler.registry import Site, load_sites
+from provnews.crawler.sites.registry import Site, load_sites
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -22,7 +22,7 @@ class CrawlRegistry:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRegistry:
-        from crawler.spiders.news import select_sites  # (the spider module imports this one)
+        from provnews.crawler.spiders.news import select_sites  # (the spider module imports this one)
 
         spider = crawler.spider
         sites_file = getattr(spider, "sites_file", None) or crawler.settings.get("PROVNEWS_SITES_FILE")

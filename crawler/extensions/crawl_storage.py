@@ -14,8 +14,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 
-from pipelines.storage import Storage
-from pipelines.storage_writer import StorageWriter
+from provnews.crawler.runs.storage_writer import StorageWriter
+from provnews.storage import Storage
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

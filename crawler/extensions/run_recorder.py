@@ -15,7 +15,8 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from crawler.accounting import (
+from provnews.crawler.extensions.crawl_storage import CrawlStorage
+from provnews.crawler.runs.accounting import (
     CLASSES,
     PENDING,
     pending_reason,
@@ -24,10 +25,7 @@ from crawler.accounting import (
     site_verdict,
     totals,
 )
-from crawler.extensions.crawl_storage import CrawlStorage
-from pipelines.disk import free_reserve, is_disk_full, make_reserve
-from pipelines.locks import HOSTNAME
-from pipelines.storage import Storage
+from provnews.storage import HOSTNAME, Storage, free_reserve, is_disk_full, make_reserve
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -146,7 +144,7 @@ class RunRecorder:
 
 def run_summary(stats: dict[str, Any], sites: list[str] | None = None) -> dict[str, Any]:
     """The counts kept with a run: pages, articles, drops by reason, errors by kind, and per site the
-    accounts of its article URLs (met = stored + dropped + failed + pending, see `crawler.accounting`)
+    accounts of its article URLs (met = stored + dropped + failed + pending, see `crawler.runs.accounting`)
     with the verdict; `outcome` is the run's, from those verdicts and Scrapy's finish reason."""
     dropped = {k.split("/")[-1]: v for k, v in stats.items() if k.startswith("provnews/dropped/")}
     # Requests that failed for good (after retries), by reason (http_503, dns, timeout...).

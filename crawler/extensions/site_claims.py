@@ -1,7 +1,7 @@
 """The work queue of the crawl workers: sites are claimed, crawled and released one by one.
 
 Any number of crawl processes (on one machine or many) pointed at one database divide the requested
-sites between them (`pipelines.locks` keeps the claims). A process claims up to
+sites between them (`storage.locks` keeps the claims). A process claims up to
 PROVNEWS_SITES_PER_WORKER sites at spider open and crawls them at once; when a site is done (no request
 of it under way, none of its article URLs waiting for its outcome, no URL left by earlier runs still to
 take: `NewsSpider.site_busy`, `more_for`) its claim is released as completed and the next requested
@@ -14,7 +14,7 @@ A site held by a live worker is skipped with a warning naming it; when every sit
 whose holder died (pid gone on this host, or no heartbeat for PROVNEWS_LOCK_STALE seconds) is taken
 over by a worker with room for it, which resumes the site from the URL states in the database. The
 heartbeat runs every PROVNEWS_LOCK_HEARTBEAT seconds and also looks for such claims. A site stopped
-within the run (`crawler.site_stop`, e.g. its time budget is used up) is released as completed at
+within the run (`crawler.runs.site_stop`, e.g. its time budget is used up) is released as completed at
 once. At spider close what is still held is released (as completed only when the run finished, so
 that another worker of the round takes up a site this one was stopped in).
 
@@ -33,19 +33,16 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider, NotConfigured
 from twisted.internet import task
 
-from crawler.accounting import PENDING
-from crawler.extensions.crawl_storage import CrawlStorage
-from crawler.site_stop import site_stopped, store_now
-from pipelines.db import utcnow
-from pipelines.locks import HOSTNAME, Claimed
-from pipelines.rows import to_vn_iso
-from pipelines.storage import Storage
-from pipelines.storage_writer import Writer
+from provnews.crawler.extensions.crawl_storage import CrawlStorage
+from provnews.crawler.runs.accounting import PENDING
+from provnews.crawler.runs.site_stop import site_stopped, store_now
+from provnews.crawler.runs.storage_writer import Writer
+from provnews.storage import HOSTNAME, Claimed, Storage, to_vn_iso, utcnow
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
-    from crawler.registry import Site
+    from provnews.crawler.sites.registry import Site
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from crawler.scrapy_private import keep_slot_floor
+from provnews.crawler.politeness.scrapy_private import keep_slot_floor
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

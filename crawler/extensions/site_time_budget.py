@@ -14,7 +14,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from crawler.site_stop import site_stopped
+from provnews.crawler.runs.site_stop import site_stopped
 
 if TYPE_CHECKING:
     from scrapy import Request

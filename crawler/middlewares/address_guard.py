@@ -1,8 +1,8 @@
 """No request to an address the crawl must not reach (private, loopback, link-local, reserved; see
-`crawler.addresses`), counted as `provnews/dropped/address_refused` with the reason.
+`crawler.politeness.addresses`), counted as `provnews/dropped/address_refused` with the reason.
 
-The connection itself is guarded by `crawler.resolver.GuardedResolver` (TWISTED_DNS_RESOLVER), which
-refuses such addresses before connecting; but Twisted turns any failed lookup into a bare
+The connection itself is guarded by `crawler.politeness.resolver.GuardedResolver` (TWISTED_DNS_RESOLVER),
+which refuses such addresses before connecting; but Twisted turns any failed lookup into a bare
 "no results for hostname lookup". So each request's host is asked of that resolver here first (the
 answer is cached for the connection), which keeps the reason and spares the retries a DNS failure gets.
 Runs first (before robots.txt), so no robots.txt of such a host is asked for either.
@@ -18,8 +18,8 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import load_object
 from twisted.internet.error import DNSLookupError
 
-from crawler.addresses import AddressRefused
-from crawler.resolver import GuardedResolver
+from provnews.crawler.politeness.addresses import AddressRefused
+from provnews.crawler.politeness.resolver import GuardedResolver
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -38,7 +38,9 @@ class AddressGuardMiddleware:
     def from_crawler(cls, crawler: Crawler) -> AddressGuardMiddleware:
         resolver = load_object(crawler.settings["TWISTED_DNS_RESOLVER"])
         if not (isinstance(resolver, type) and issubclass(resolver, GuardedResolver)):
-            raise NotConfigured("TWISTED_DNS_RESOLVER is not crawler.resolver.GuardedResolver")
+            raise NotConfigured(
+                "TWISTED_DNS_RESOLVER is not provnews.crawler.politeness.resolver.GuardedResolver"
+            )
         return cls(crawler)
 
     async def process_request(self, request: Request) -> None:

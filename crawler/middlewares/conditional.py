@@ -1,5 +1,5 @@
 """Conditional requests for discovery pages: If-None-Match / If-Modified-Since from the validators the
-last clean run kept (see `crawler.crawl_state.CrawlState.close`), and a 304 answer turned into "nothing
+last clean run kept (see `crawler.runs.crawl_state.CrawlState.close`), and a 304 answer turned into "nothing
 new"."""
 
 from __future__ import annotations

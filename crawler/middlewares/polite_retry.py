@@ -19,7 +19,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_reques
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.response import response_status_message
 
-from crawler.scrapy_private import hold_slot
+from provnews.crawler.politeness.scrapy_private import hold_slot
 
 if TYPE_CHECKING:
     from scrapy import Request

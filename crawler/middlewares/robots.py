@@ -1,5 +1,6 @@
 """robots.txt as RFC 9309 says, beside Scrapy's RobotsTxtMiddleware (which fetches robots.txt and checks
-each request against the ROBOTSTXT_PARSER, `crawler.robots_rules.Rfc9309RobotParser`). This middleware:
+each request against the ROBOTSTXT_PARSER, `crawler.politeness.robots_rules.Rfc9309RobotParser`). This
+middleware:
 
 - reads the answer to each robots.txt request (after the retries): 4xx "unavailable", 5xx/429
   "unreachable", and tells the parser through the `robots_parsed` signal;
@@ -28,9 +29,9 @@ from scrapy.http.request import NO_CALLBACK
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import load_object
 
-from crawler.accounting import NETWORK_REASONS, failure_reason
-from crawler.robots_rules import UNAVAILABLE, UNREACHABLE, Rfc9309RobotParser
-from crawler.scrapy_private import raise_slot_delay
+from provnews.crawler.politeness.robots_rules import UNAVAILABLE, UNREACHABLE, Rfc9309RobotParser
+from provnews.crawler.politeness.scrapy_private import raise_slot_delay
+from provnews.crawler.runs.accounting import NETWORK_REASONS, failure_reason
 
 if TYPE_CHECKING:
     from scrapy import Request

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest
 
-from crawler.registry import Site
-from crawler.urls import host_of, normalize_url
+from provnews.crawler.discovery.urls import host_of, normalize_url
+from provnews.crawler.sites.registry import Site
 
 if TYPE_CHECKING:
     from scrapy import Request

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from crawler.canary.client import Client, Fetched
-from crawler.onboard.discover import Prober, discover
-from crawler.onboard.propose import Proposal, propose
+from provnews.crawler.canary.client import Client, Fetched
+from provnews.crawler.onboard.discover import Prober, discover
+from provnews.crawler.onboard.propose import Proposal, propose
 
 SAMPLE_ARTICLES = 3
 

@@ -17,11 +17,11 @@ from urllib.parse import urljoin, urlsplit
 from trafilatura.feeds import FeedParameters, determine_feed
 from trafilatura.sitemaps import GUESSES, extract_robots_sitemaps
 
-from crawler.canary.client import Client, Fetched, Robots
-from crawler.discovery import Link, page_links, parse_feed, parse_sitemap
-from crawler.encoding import decode_html, gunzip_if_compressed
-from crawler.families import URL_FAMILIES
-from crawler.urls import host_of
+from provnews.crawler.canary.client import Client, Fetched, Robots
+from provnews.crawler.discovery.sources import Link, page_links, parse_feed, parse_sitemap
+from provnews.crawler.discovery.urls import host_of
+from provnews.crawler.sites.families import URL_FAMILIES
+from provnews.crawler.text.encoding import decode_html, gunzip_if_compressed
 
 # Article URL shapes of CMSs outside the known families, most specific first (the learned pattern must
 # hold for nearly every URL the feeds and sitemaps list).

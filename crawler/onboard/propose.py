@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
 
-from crawler.canary.client import Fetched
-from crawler.encoding import decode_html
-from crawler.extraction import extract_page
-from crawler.onboard.discover import Discovery
-from crawler.parsers import PARSERS, ArticleFields, NotAnArticle
-from crawler.parsers.page import Page
-from crawler.provinces import OLD_PROVINCES, UNIT_OF, UNITS, nfc
-from crawler.registry import FAMILIES
+from provnews.crawler.canary.client import Fetched
+from provnews.crawler.extraction.extract import extract_page
+from provnews.crawler.onboard.discover import Discovery
+from provnews.crawler.parsers import PARSERS, ArticleFields, NotAnArticle
+from provnews.crawler.parsers.page import Page
+from provnews.crawler.sites.provinces import OLD_PROVINCES, UNIT_OF, UNITS, nfc
+from provnews.crawler.sites.registry import FAMILIES
+from provnews.crawler.text.encoding import decode_html
 
 # What "complete" means for an article: the source-format text needs its body read from the family's
 # container (no whole-page fallback) and long enough, plus a title, a date and a byline.

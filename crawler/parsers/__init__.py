@@ -5,16 +5,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Mapping
 
-from crawler.parsers.aid import AidParser
-from crawler.parsers.base import ArticleParser
-from crawler.parsers.fields import ArticleFields, Image, NotAnArticle
-from crawler.parsers.generic import GenericParser
-from crawler.parsers.htm_id_cms import HtmIdParser
-from crawler.parsers.html_id_templates import HtmlIdParser
-from crawler.parsers.legacy import LegacyParser
-from crawler.parsers.oneoff import OneOffParser
-from crawler.parsers.post import PostParser
-from crawler.parsers.yyyymm import YyyymmParser
+from provnews.crawler.parsers.aid import AidParser
+from provnews.crawler.parsers.base import ArticleParser
+from provnews.crawler.parsers.fields import ArticleFields, Image, NotAnArticle
+from provnews.crawler.parsers.generic import GenericParser
+from provnews.crawler.parsers.htm_id_cms import HtmIdParser
+from provnews.crawler.parsers.html_id_templates import HtmlIdParser
+from provnews.crawler.parsers.legacy import LegacyParser
+from provnews.crawler.parsers.oneoff import OneOffParser
+from provnews.crawler.parsers.post import PostParser
+from provnews.crawler.parsers.yyyymm import YyyymmParser
 
 PARSERS: dict[str, ArticleParser] = {
     "post": PostParser(),

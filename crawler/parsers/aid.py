@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from crawler.parsers.base import ArticleParser
-from crawler.parsers.page import Page
-from crawler.text import split_dateline
+from provnews.crawler.parsers.base import ArticleParser
+from provnews.crawler.parsers.page import Page
+from provnews.crawler.text.vietnamese import split_dateline
 
 
 class AidParser(ArticleParser):

@@ -8,12 +8,12 @@ import re
 from datetime import datetime
 from typing import ClassVar
 
-from crawler.legacy_page import repair_legacy_html
-from crawler.parsers.body import Body, extract_body, in_junk_box, is_boilerplate, scrub
-from crawler.parsers.fields import ArticleFields, NotAnArticle
-from crawler.parsers.page import VISIBLE_TEXT, Page
-from crawler.site_selectors import Selectors
-from crawler.text import (
+from provnews.crawler.parsers.body import Body, extract_body, in_junk_box, is_boilerplate, scrub
+from provnews.crawler.parsers.fields import ArticleFields, NotAnArticle
+from provnews.crawler.parsers.page import VISIBLE_TEXT, Page
+from provnews.crawler.sites.selectors import Selectors
+from provnews.crawler.text.legacy_page import repair_legacy_html
+from provnews.crawler.text.vietnamese import (
     authors_from_byline,
     clean_text,
     is_byline,
@@ -25,7 +25,7 @@ from crawler.text import (
 
 _TITLE_SUFFIX = re.compile(r"\s+[-|–]\s+[^-|–]{2,60}$")
 _GOOGLE_NEWS_PREFIX = re.compile(r"^Theo dõi .{0,60}?trên\s*Google News\s*", re.I)
-# Registry selector names (crawler.site_selectors) → the parser attribute each one replaces.
+# Registry selector names (crawler.sites.selectors) → the parser attribute each one replaces.
 _ATTRIBUTES = {
     "title": "title_css",
     "sapo": "sapo_css",

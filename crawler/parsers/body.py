@@ -13,8 +13,8 @@ from lxml import etree
 from lxml import html as lxml_html
 from trafilatura.settings import use_config
 
-from crawler.parsers.fields import Image
-from crawler.text import clean_text
+from provnews.crawler.parsers.fields import Image
+from provnews.crawler.text.vietnamese import clean_text
 
 # Class or id tokens of boxes that are never article text: ads, related news, sharing, comments.
 _JUNK_TOKEN = re.compile(

@@ -7,10 +7,10 @@ from datetime import datetime
 import htmldate
 import trafilatura
 
-from crawler.parsers.base import ArticleParser
-from crawler.parsers.body import Body, extract_body, is_boilerplate
-from crawler.parsers.page import Page
-from crawler.text import VN_TZ, clean_text
+from provnews.crawler.parsers.base import ArticleParser
+from provnews.crawler.parsers.body import Body, extract_body, is_boilerplate
+from provnews.crawler.parsers.page import Page
+from provnews.crawler.text.vietnamese import VN_TZ, clean_text
 
 
 class GenericParser(ArticleParser):

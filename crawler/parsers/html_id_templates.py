@@ -3,7 +3,7 @@ baonghean's 8-digit ids, baohaugiang, baosonla, baoninhbinh)."""
 
 from __future__ import annotations
 
-from crawler.parsers.base import ArticleParser
+from provnews.crawler.parsers.base import ArticleParser
 
 
 class HtmlIdParser(ArticleParser):

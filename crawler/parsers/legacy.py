@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from crawler.parsers.base import ArticleParser
+from provnews.crawler.parsers.base import ArticleParser
 
 
 class LegacyParser(ArticleParser):

@@ -9,7 +9,7 @@ from urllib.parse import urljoin
 
 from parsel import Selector
 
-from crawler.text import clean_text
+from provnews.crawler.text.vietnamese import clean_text
 
 # The text a reader sees in an element: never the code of a <script> or <style> inside it (an inline
 # script in an <h1> used to land in the title).

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from crawler.parsers.base import ArticleParser
-from crawler.parsers.page import Page
-from crawler.text import VN_TZ
+from provnews.crawler.parsers.base import ArticleParser
+from provnews.crawler.parsers.page import Page
+from provnews.crawler.text.vietnamese import VN_TZ
 
 # The publication month in the path: /xa-hoi/202112/slug-785426/ or /channel/5301/202009/slug-5698714/.
 _URL_MONTH = re.compile(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])/[^/]+")

@@ -8,7 +8,7 @@ is original generated Vietnamese; `ground_truth()` gives the fields a correct ex
 
 from __future__ import annotations
 
-from crawler.replica.api import ReplicaServer
-from crawler.replica.sitegen import DEFAULT_SITES, SPECS
+from provnews.crawler.replica.api import ReplicaServer
+from provnews.crawler.replica.sitegen import DEFAULT_SITES, SPECS
 
 __all__ = ["DEFAULT_SITES", "SPECS", "ReplicaServer"]

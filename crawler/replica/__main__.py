@@ -7,12 +7,12 @@ import signal
 import threading
 from types import FrameType
 
-from crawler.replica.api import ReplicaServer
-from crawler.replica.sitegen import DEFAULT_SITES
+from provnews.crawler.replica.api import ReplicaServer
+from provnews.crawler.replica.sitegen import DEFAULT_SITES
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.replica", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m provnews.crawler.replica", description=__doc__)
     parser.add_argument("--port-base", type=int, default=None, help="first port (sites use N, N+1, ...)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--articles", type=int, default=24, help="articles per site")

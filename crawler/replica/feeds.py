@@ -7,7 +7,7 @@ from datetime import datetime
 from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
-from crawler.replica.sitegen import Article, SiteModel, iso
+from provnews.crawler.replica.sitegen import Article, SiteModel, iso
 
 
 def robots_txt(base: str, crawl_delay: float | None = None) -> str:

@@ -10,8 +10,8 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from crawler.replica import content as C
-from crawler.replica.sitegen import PAGE_SIZE, Article, SiteModel
+from provnews.crawler.replica import content as C
+from provnews.crawler.replica.sitegen import PAGE_SIZE, Article, SiteModel
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 PIXEL = "data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw=="

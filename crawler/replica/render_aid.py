@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from crawler.replica.render import BaseRenderer, esc, json_ld, template
-from crawler.replica.sitegen import SECTIONS, SUBSECTIONS, Article, Block
+from provnews.crawler.replica.render import BaseRenderer, esc, json_ld, template
+from provnews.crawler.replica.sitegen import SECTIONS, SUBSECTIONS, Article, Block
 
 AID_SIDEBAR_TITLES = ("Đọc nhiều", "Tiêu điểm")
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from crawler.replica import content as C
-from crawler.replica.render import PIXEL, BaseRenderer, compact, display, esc, json_ld, template
-from crawler.replica.sitegen import SECTIONS, Article, Block
+from provnews.crawler.replica import content as C
+from provnews.crawler.replica.render import PIXEL, BaseRenderer, compact, display, esc, json_ld, template
+from provnews.crawler.replica.sitegen import SECTIONS, Article, Block
 
 
 class PostRenderer(BaseRenderer):

@@ -13,12 +13,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from crawler.replica import feeds
-from crawler.replica.content import slugify
-from crawler.replica.render import BaseRenderer
-from crawler.replica.render_aid import AidRenderer
-from crawler.replica.render_post import PostRenderer
-from crawler.replica.sitegen import SECTIONS, SUBSECTIONS, Article, SiteModel
+from provnews.crawler.replica import feeds
+from provnews.crawler.replica.content import slugify
+from provnews.crawler.replica.render import BaseRenderer
+from provnews.crawler.replica.render_aid import AidRenderer
+from provnews.crawler.replica.render_post import PostRenderer
+from provnews.crawler.replica.sitegen import SECTIONS, SUBSECTIONS, Article, SiteModel
 
 GIF = (
     b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"

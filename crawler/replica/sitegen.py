@@ -7,8 +7,8 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from crawler.replica import content as C
-from crawler.text import VN_TZ
+from provnews.crawler.replica import content as C
+from provnews.crawler.text.vietnamese import VN_TZ
 
 PAGE_SIZE = 8
 START = datetime(2025, 9, 2, 6, 0, tzinfo=VN_TZ)

@@ -1,8 +1,8 @@
 """The one generic spider: `scrapy crawl news -a site=baogialai` (or several ids, comma-separated;
 all active sites when none is given). Discovery from sitemaps, feeds and listing pages, driven by the
-site registry (`crawler.discovery` reads them); which article URLs are requested, resumed or retried is
-decided by the run's `crawler.crawl_state.CrawlState`, with the database as the memory of every URL met.
-`-a since=DATE [-a until=DATE]` backfills a period from the monthly sitemaps (or, for a site without
+site registry (`crawler.discovery.sources` reads them); which article URLs are requested, resumed or retried
+is decided by the run's `crawler.runs.crawl_state.CrawlState`, with the database as the memory of every URL
+met. `-a since=DATE [-a until=DATE]` backfills a period from the monthly sitemaps (or, for a site without
 sitemaps, by walking its listings down to `since` by the dates of their items); `-a max_articles=N`
 caps the article requests per site (the rest stay "discovered" for the next run).
 
@@ -35,19 +35,7 @@ from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 from twisted.python.failure import Failure
 
-from crawler.accounting import (
-    DROPPED,
-    FAILED,
-    NETWORK_REASONS,
-    PENDING,
-    Ledger,
-    failure_reason,
-    over_size_limit,
-    pending_reason,
-    reason_key,
-)
-from crawler.crawl_state import CrawlState
-from crawler.discovery import (
+from provnews.crawler.discovery.sources import (
     Link,
     Parsed,
     entry_in_period,
@@ -58,16 +46,27 @@ from crawler.discovery import (
     read_sitemap,
     sitemap_in_period,
 )
-from crawler.items import PageItem
-from crawler.middlewares.address_guard import RefusedAddress
-from crawler.middlewares.conditional import NotModified
-from crawler.middlewares.site_redirects import RedirectOffSite
-from crawler.registry import RegistryError, Site
-from crawler.site_stop import SiteStopped, site_stopped
-from crawler.text import to_vn_iso
-from crawler.urls import host_of, normalize_url
-from pipelines.disk import stop_crawl
-from pipelines.validators import Validators
+from provnews.crawler.discovery.urls import host_of, normalize_url
+from provnews.crawler.items import PageItem
+from provnews.crawler.middlewares.address_guard import RefusedAddress
+from provnews.crawler.middlewares.conditional import NotModified
+from provnews.crawler.middlewares.site_redirects import RedirectOffSite
+from provnews.crawler.runs.accounting import (
+    DROPPED,
+    FAILED,
+    NETWORK_REASONS,
+    PENDING,
+    Ledger,
+    failure_reason,
+    over_size_limit,
+    pending_reason,
+    reason_key,
+)
+from provnews.crawler.runs.crawl_state import CrawlState
+from provnews.crawler.runs.site_stop import SiteStopped, site_stopped
+from provnews.crawler.sites.registry import RegistryError, Site
+from provnews.crawler.text.vietnamese import to_vn_iso
+from provnews.storage import Validators, stop_crawl
 
 logger = logging.getLogger(__name__)
 
@@ -201,8 +200,8 @@ class NewsSpider(Spider):
 
     def _opened(self, spider: Spider) -> None:
         """The sites asked for, from the crawl's registry; the crawl's storage for its URL states."""
-        from crawler.extensions.crawl_registry import CrawlRegistry
-        from crawler.extensions.crawl_storage import CrawlStorage
+        from provnews.crawler.extensions.crawl_registry import CrawlRegistry
+        from provnews.crawler.extensions.crawl_storage import CrawlStorage
 
         registry = self.crawler.get_extension(CrawlRegistry)
         shared = self.crawler.get_extension(CrawlStorage)

@@ -1,0 +1,1 @@
+"""Finding article URLs (sitemaps, feeds, listings) and URL normalisation."""

@@ -1,0 +1,1 @@
+"""Page bytes to article fields, with limits, and extraction quality evaluation."""

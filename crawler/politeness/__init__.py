@@ -1,0 +1,1 @@
+"""Where and how fast a crawl may go: allowed addresses, DNS check, the downloader."""

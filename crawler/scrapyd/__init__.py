@@ -1,0 +1,1 @@
+"""Scrapyd: crawl jobs dealt over nodes (`provnews schedule`) and the runner of eggs."""

@@ -1,0 +1,1 @@
+"""The site registry, the provinces, registry patterns, families and per-site selectors."""

@@ -1,0 +1,1 @@
+"""Text: decoding, legacy Vietnamese fonts, cleaning, datelines, dates, bylines."""
