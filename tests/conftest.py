@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -19,6 +20,11 @@ from provnews.storage.api import Storage
 from tests.helpers import LOOPBACK_HOSTS
 from tests.paths import REQUIRE_SERVICES, missing
 from tests.pgserver import INSTALL_HINT, PgUnavailable, find_bindir, start_server
+
+# Generated cases are checked for what they produce, never for how fast: on a busy two-core machine a
+# case that touches a database can take longer than hypothesis' default 200 ms deadline.
+settings.register_profile("provnews", deadline=None)
+settings.load_profile("provnews")
 
 PG_URL = os.environ.get("PROVNEWS_TEST_PG_URL")
 # Durability is not what the tests check; these make a scratch server several times faster.

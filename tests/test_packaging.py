@@ -9,6 +9,7 @@ import subprocess
 import sys
 import sysconfig
 import tomllib
+import zipfile
 from importlib.metadata import version
 from pathlib import Path
 
@@ -59,6 +60,10 @@ def test_the_wheel_runs_outside_the_checkout(tmp_path: Path) -> None:
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
     assert "Deprecat" not in built.stdout + built.stderr, "the build warns: " + built.stderr[-3000:]
     (wheel,) = dist.glob("provnews-*.whl")
+    # one top-level module, so the install clashes with no other distribution's `crawler` or `pipelines`
+    with zipfile.ZipFile(wheel) as archive:
+        tops = {name.split("/")[0] for name in archive.namelist()}
+    assert {top for top in tops if not top.endswith(".dist-info")} == {"provnews"}
 
     venv = tmp_path / "venv"
     assert run([sys.executable, "-m", "venv", "--without-pip", str(venv)], tmp_path, home).returncode == 0
@@ -90,11 +95,13 @@ def test_the_wheel_runs_outside_the_checkout(tmp_path: Path) -> None:
     empty.mkdir()
     where = run([str(python), "-c", "import provnews.config as c; print(c.__file__)"], empty, home)
     assert where.stdout.startswith(str(venv)), where.stdout + where.stderr
+    generic = run([str(python), "-c", "import crawler"], empty, home)
+    assert "No module named 'crawler'" in generic.stderr
 
     provnews = str(venv / "bin" / "provnews")
     checked = run([provnews, "sites", "check"], empty, home)
     assert checked.returncode == 0, checked.stderr
-    assert "crawler/config/sites.toml: valid" in checked.stdout
+    assert "provnews/config/sites.toml: valid" in checked.stdout
     assert "units with an active site: 34/34" in checked.stdout
 
     demo = run([provnews, "demo", "--articles", "5"], empty, home)

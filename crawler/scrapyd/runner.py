@@ -1,7 +1,7 @@
 """A Scrapyd runner for provnews eggs: `runner = crawler.scrapyd.runner` in scrapyd.conf.
 
 Scrapyd's own runner imports a deployed egg as a zip file, appended to sys.path. provnews reads its
-package data as files (the registry and province list in crawler/config/, the Alembic migrations),
+package data as files (the registry and province list in provnews/config/, the Alembic migrations),
 which cannot be read inside a zip; and an editable install would shadow the deployed code. This runner
 extracts the egg to a temporary folder and puts it first on sys.path, then runs Scrapy as Scrapyd's
 runner does."""
@@ -52,7 +52,7 @@ def main() -> None:
             if module:
                 os.environ.setdefault("SCRAPY_SETTINGS_MODULE", module)
             # the deployed code, not another copy already imported by this interpreter
-            for name in [n for n in sys.modules if n.split(".")[0] in ("crawler", "pipelines")]:
+            for name in [n for n in sys.modules if n.split(".")[0] == "provnews"]:
                 del sys.modules[name]
         from scrapy.cmdline import execute
 
