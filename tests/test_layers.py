@@ -4,6 +4,7 @@ importing a layer above its own, and storage reached from outside only through `
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from tests.paths import REPO
@@ -122,3 +123,40 @@ def test_the_public_api_names_only_what_exists() -> None:
 
     for name in storage.__all__:
         assert getattr(storage, name) is not None, name
+
+
+def documented_paths() -> set[str]:
+    """Paths named in docs/architecture.md; in a table cell, a bare `name.py` after `folder/x.py`
+    is `folder/name.py`."""
+    named: set[str] = set()
+    for line in (REPO / "docs" / "architecture.md").read_text(encoding="utf-8").splitlines():
+        for cell in line.split("|"):
+            folder = ""
+            for token in re.findall(r"`([\w./{},-]+)`", cell):
+                if token.endswith((".py", "/")) and "/" in token.rstrip("/"):
+                    folder = token.rsplit("/", 1)[0] + "/" if token.endswith(".py") else token
+                    named.add(token)
+                elif token.endswith(".py") and folder:
+                    named.add(folder + token)
+                elif token.endswith("/") and token.rstrip("/") in FOLDERS:
+                    named.add(token)
+    return named
+
+
+def test_the_architecture_map_matches_the_tree() -> None:
+    named = documented_paths()
+    missing = [n for n in sorted(named) if "{" not in n and not (REPO / n).exists()]
+    assert not missing, f"docs/architecture.md names what is not in the tree: {missing}"
+    expanded = set(named)
+    for n in named:  # `pipelines/{extract,normalize}.py`
+        if m := re.fullmatch(r"(.*)\{(.*)\}(.*)", n):
+            expanded |= {m.group(1) + part + m.group(3) for part in m.group(2).split(",")}
+    folders = {n for n in named if n.endswith("/") and n.rstrip("/") not in FOLDERS}
+    undocumented = [
+        rel
+        for path in modules()
+        if path.name != "__init__.py"
+        and (rel := path.relative_to(REPO).as_posix()) not in expanded
+        and not any(rel.startswith(folder) for folder in folders)
+    ]
+    assert not undocumented, f"modules missing from docs/architecture.md: {undocumented}"
