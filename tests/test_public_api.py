@@ -1,8 +1,9 @@
 """provnews extends Scrapy through public settings, signals and components; what has no public route
-lives in `crawler/politeness/scrapy_private.py` alone. An AST scan of `crawler/` and `pipelines/` fails on any
-other use of a private Scrapy, Twisted or Protego attribute: a `_name` of their classes (overridden, called
-on `self`/`super()`, or read from one of their objects), a `_name` imported from them, or one of the
-public-looking internals provnews once reached into (Protego's parser behind `rp`, download slots)."""
+lives in `crawler/politeness/scrapy_private.py` alone. An AST scan of `crawler/`, `pipelines/` and
+`storage/` fails on any other use of a private Scrapy, Twisted or Protego attribute: a `_name` of their
+classes (overridden, called on `self`/`super()`, or read from one of their objects), a `_name` imported from
+them, or one of the public-looking internals provnews once reached into (Protego's parser behind `rp`,
+download slots)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import pytest
 from tests.paths import REPO as ROOT
 
 FOREIGN = ("scrapy", "twisted", "protego")
-PRIVATE_MODULE = ROOT / "crawler" / "scrapy_private.py"
+PRIVATE_MODULE = ROOT / "crawler" / "politeness" / "scrapy_private.py"
 # Public names that are internals all the same: Protego's parser inside Scrapy's RobotParser, the
 # downloader's slots and their bookkeeping, RobotsTxtMiddleware's second half.
 KNOWN = {"rp", "slots", "per_slot_settings", "lastseen", "transferring", "process_request_2"}
@@ -156,7 +157,7 @@ def private_uses(source: str, path: str = "<snippet>", own: frozenset[str] = fro
 def project_files() -> list[Path]:
     return sorted(
         path
-        for folder in ("crawler", "pipelines")
+        for folder in ("crawler", "pipelines", "storage")
         for path in (ROOT / folder).rglob("*.py")
         if path != PRIVATE_MODULE and "migrations" not in path.parts
     )
