@@ -4,6 +4,8 @@ message: a message with colons or another reason's name in it is counted under t
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -43,8 +45,11 @@ def fields(**changes: object) -> ArticleFields:
 
 
 def dropped_by(pipeline: object, item: object) -> Dropped:
+    """The drop `pipeline` raises for `item` (the extract pipeline's `process_item` is a coroutine)."""
     with pytest.raises(Dropped) as caught:
-        pipeline.process_item(item)  # type: ignore[attr-defined]
+        result = pipeline.process_item(item)  # type: ignore[attr-defined]
+        if inspect.iscoroutine(result):
+            asyncio.run(result)
     return caught.value
 
 
@@ -161,7 +166,7 @@ def test_a_drop_is_counted_under_its_own_reason_whatever_its_message(db_url: str
             ledger.met("baotest", item.url)
             pipeline.item_dropped(item, None, drop)
     finally:
-        pipeline.close_spider()
+        asyncio.run(pipeline.close_spider())
     values = stats.get_stats()
     assert {k: v for k, v in values.items() if k.startswith(("provnews/dropped/", "provnews/errors/"))} == {
         "provnews/dropped/text_too_short": 1,
@@ -189,7 +194,7 @@ def test_an_untyped_drop_is_counted_by_its_type(db_url: str) -> None:
     try:
         pipeline.item_dropped(ArticleItem(fields(), site_id="baotest"), None, DropItem("duplicate: no, old"))
     finally:
-        pipeline.close_spider()
+        asyncio.run(pipeline.close_spider())
     stats = pipeline.crawler.stats
     assert stats is not None
     assert stats.get_value("provnews/dropped/dropitem") == 1

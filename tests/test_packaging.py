@@ -5,6 +5,7 @@ are versions the suite runs with."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -18,6 +19,19 @@ from packaging.requirements import Requirement
 
 from tests import paths
 from tests.paths import REPO
+
+# what a checkout holds beside its tracked files: environments, caches, earlier builds, local data
+LOCAL_ONLY = (
+    ".git",
+    ".venv",
+    "build",
+    "dist",
+    "data",
+    "*.egg-info",
+    "__pycache__",
+    ".*_cache",
+    ".hypothesis",
+)
 
 
 def run(args: list[str], cwd: Path, home: Path) -> subprocess.CompletedProcess[str]:
@@ -41,6 +55,9 @@ def test_the_wheel_runs_outside_the_checkout(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     dist = tmp_path / "dist"
+    # built from a copy: setuptools would also pack whatever an earlier build left in the checkout's build/
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*LOCAL_ONLY))
     built = run(
         [
             sys.executable,
@@ -54,7 +71,7 @@ def test_the_wheel_runs_outside_the_checkout(tmp_path: Path) -> None:
             str(dist),
             ".",
         ],
-        REPO,
+        source,
         home,
     )
     assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]

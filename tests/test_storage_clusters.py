@@ -67,7 +67,7 @@ def test_signature_is_pinned_to_constant_bytes() -> None:
 
 
 _PRINT_SIGNATURE = (
-    "import sys; from pipelines import neardup; s = neardup.signature(sys.stdin.read());"
+    "import sys; from provnews.storage import neardup; s = neardup.signature(sys.stdin.read());"
     " print(neardup.pack(s).hex(), neardup.band_keys(s))"
 )
 

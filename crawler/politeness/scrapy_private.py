@@ -1,7 +1,7 @@
 """Every use of Scrapy's private parts in provnews, in this one module: each works around something
 Scrapy 2.19 offers no public route for, named with the upstream issue where there is one.
 `tests/test_public_api.py` fails if a private Scrapy, Twisted or Protego attribute is used anywhere else
-in `crawler/` or `pipelines/`; the rest of the crawl engine uses settings, signals, `RobotParser`,
+in `crawler/`, `pipelines/` or `storage/`; the rest of the crawl engine uses settings, signals, `RobotParser`,
 `get_retry_request` and downloader middlewares only.
 
 - `StoppingDownloader` (the DOWNLOADER setting): overrides `Downloader._process_queue` and
