@@ -88,8 +88,9 @@ def imports_of(path: Path) -> list[str]:
 
 
 def modules() -> list[Path]:
-    return [p for folder in FOLDERS for p in sorted((REPO / folder).rglob("*.py")) if "migrations" not in
-    p.parts]
+    return [
+        p for folder in FOLDERS for p in sorted((REPO / folder).rglob("*.py")) if "migrations" not in p.parts
+    ]
 
 
 def test_every_module_has_a_layer() -> None:
