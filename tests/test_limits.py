@@ -21,7 +21,7 @@ from provnews.crawler.extraction.limits import (
     LimitedExtractor,
 )
 from provnews.crawler.items import PageItem
-from provnews.crawler.parsers import NotAnArticle
+from provnews.crawler.parsers import PARSERS, NotAnArticle
 from provnews.pipelines.extract import ExtractPipeline
 from tests.paths import FIXTURES
 
@@ -146,3 +146,20 @@ def test_cli_extract_prints_an_error_line_and_goes_on(tmp_path: Path) -> None:
     lines = [json.loads(line) for line in result.output.splitlines()]
     assert lines[0]["error"].startswith("extract_timeout: ")
     assert lines[1]["title"] == "Gia Lai bàn giải pháp liên kết sản xuất cà phê bền vững"
+
+
+def test_parsers_for_the_workers_leave_this_process_alone() -> None:
+    """PROVNEWS_PARSERS given to an extractor with workers is checked here but installed only in the
+    workers: the calling process (a test run, a command that also parses in-process) keeps its own
+    parsers. In-process extraction (timeout 0) installs them, since that is where pages are parsed."""
+    generic = PARSERS["generic"]
+    spec = {"generic": "tests.crashing_parser:CrashingParser"}
+    with LimitedExtractor(timeout=5, parsers=spec):
+        assert PARSERS["generic"] is generic
+    with pytest.raises(ValueError, match="unknown family 'nosuch'"):
+        LimitedExtractor(timeout=5, parsers={"nosuch": "tests.crashing_parser:CrashingParser"})
+    try:
+        LimitedExtractor(timeout=0, parsers=spec)
+        assert type(PARSERS["generic"]).__name__ == "CrashingParser"
+    finally:
+        PARSERS["generic"] = generic

@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import Any
 
 from provnews.crawler.extraction.extract import extract_page
-from provnews.crawler.parsers import ArticleFields, NotAnArticle, use_parsers
+from provnews.crawler.parsers import ArticleFields, NotAnArticle, load_parsers, use_parsers
 from provnews.crawler.sites.registry import Site
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -92,7 +92,11 @@ class LimitedExtractor:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.parsers = dict(parsers or {})  # families' parsers replaced (PROVNEWS_PARSERS)
-        use_parsers(self.parsers)  # in this process too (timeout 0), and checked before any page
+        # checked before any page; put in use in this process only when pages are extracted here
+        # (timeout 0): the workers install their own, and a test process must not keep a test's parser
+        load_parsers(self.parsers)
+        if timeout <= 0:
+            use_parsers(self.parsers)
         if workers < 0:
             raise ValueError(f"extraction workers: {workers}; 0 (one per core) or more")
         self.workers = workers or os.cpu_count() or 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from typing import Any
 
 from provnews.crawler.parsers.aid import AidParser
 from provnews.crawler.parsers.base import ArticleParser
@@ -33,9 +34,10 @@ def parser_for(family: str) -> ArticleParser:
     return PARSERS.get(family, PARSERS["generic"])
 
 
-def use_parsers(spec: Mapping[str, str]) -> None:
-    """Replace families' parsers: family -> "module:attribute", a parser class or instance with
-    `parse(html, url)` (PROVNEWS_PARSERS: a local fix for a family, or a test's parser)."""
+def load_parsers(spec: Mapping[str, str]) -> dict[str, Any]:
+    """The parsers a PROVNEWS_PARSERS spec names (family -> "module:attribute", a parser class or an
+    instance with `parse(html, url)`), checked, without putting them in use."""
+    loaded = {}
     for family, path in spec.items():
         if family not in PARSERS:
             raise ValueError(f"PROVNEWS_PARSERS: unknown family {family!r}; families: {', '.join(PARSERS)}")
@@ -44,7 +46,14 @@ def use_parsers(spec: Mapping[str, str]) -> None:
         parser = found() if isinstance(found, type) else found
         if not callable(getattr(parser, "parse", None)):
             raise ValueError(f"PROVNEWS_PARSERS: {path} has no parse(html, url)")
-        PARSERS[family] = parser
+        loaded[family] = parser
+    return loaded
+
+
+def use_parsers(spec: Mapping[str, str]) -> None:
+    """Replace families' parsers in this process (PROVNEWS_PARSERS: a local fix for a family, or a
+    test's parser)."""
+    PARSERS.update(load_parsers(spec))
 
 
 __all__ = [
@@ -53,6 +62,7 @@ __all__ = [
     "ArticleParser",
     "Image",
     "NotAnArticle",
+    "load_parsers",
     "parser_for",
     "use_parsers",
 ]
