@@ -282,7 +282,7 @@ def test_streaming_parsers_expand_no_entities_and_read_no_files() -> None:
     st.binary(max_size=2000)
     | st.text(max_size=500).map(lambda t: f"<urlset><url><loc>{t}</loc></url></urlset>".encode())
 )
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 def test_any_bytes_give_links_or_a_clear_error(body: bytes) -> None:
     for reader in (read_sitemap, read_feed):
         try:
@@ -294,7 +294,7 @@ def test_any_bytes_give_links_or_a_clear_error(body: bytes) -> None:
 
 
 @given(st.text(max_size=300), st.sampled_from(["", "<time datetime='{t}'>", "<span class='date'>{t}</span>"]))
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 def test_listing_links_take_any_page(text: str, date_markup: str) -> None:
     page = f"<ul><li><a href='/a-post1.html'>{text}</a>{date_markup.format(t=text)}</li></ul>"
     links = listing_links(page, "https://bao.vn/thoi-su/", lambda url: url.endswith("-post1.html"))

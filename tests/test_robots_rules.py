@@ -39,7 +39,7 @@ BODIES = st.one_of(st.lists(LINES, max_size=12).map("\n".join).map(str.encode), 
 PATHS = st.sampled_from(["/", "/private/", "/private/ok", "/tin-1.html", "/a?b=c"])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(body=BODIES, path=PATHS)
 def test_the_rules_are_protegos_while_robots_txt_gave_rules(body: bytes, path: str) -> None:
     parser = Rfc9309RobotParser.from_crawler(CRAWLER, body)
@@ -50,7 +50,7 @@ def test_the_rules_are_protegos_while_robots_txt_gave_rules(body: bytes, path: s
     assert delay is None or delay > 0
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100)
 @given(body=BODIES, path=PATHS)
 def test_unavailable_allows_everything_and_unreachable_nothing(body: bytes, path: str) -> None:
     url = "https://baotest.vn" + path

@@ -209,7 +209,7 @@ SELECTOR_TEXT = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150)
 @given(
     query=SELECTOR_TEXT,
     field=st.sampled_from(["title", "sapo", "body", "byline", "date", "section", "tags", "junk"]),

@@ -97,7 +97,7 @@ def _edited(words: list[str], rng: random.Random, share: float) -> list[str]:
     return copy
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40)
 @given(st.integers(min_value=0, max_value=2**32))
 def test_near_copies_share_a_band_key_and_distinct_texts_do_not(seed: int) -> None:
     """Stories drawn from one shared vocabulary: a copy with 1% of its words changed is found (shares

@@ -57,7 +57,6 @@ def _stored(storage: Storage, url: str) -> dict[str, Any]:
 
 @settings(
     max_examples=40,
-    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(

@@ -42,7 +42,6 @@ ODD = [
 ]
 SETTINGS = settings(
     max_examples=30,
-    deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,
         HealthCheck.too_slow,

@@ -37,7 +37,7 @@ hostile_text = st.text(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400)
 @given(hostile_text)
 def test_cleaned_text_has_no_controls_and_no_stray_bidi(text: str) -> None:
     cleaned = clean_text(text)
@@ -50,13 +50,13 @@ def test_cleaned_text_has_no_controls_and_no_stray_bidi(text: str) -> None:
     assert clean_text(cleaned) == cleaned  # idempotent: cleaning again changes nothing
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.text(alphabet=st.sampled_from(VIETNAMESE), max_size=80))
 def test_vietnamese_text_is_kept_as_published(text: str) -> None:
     assert clean_text(text) == " ".join(unicodedata.normalize("NFC", text).split())
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200)
 @given(st.lists(hostile_text, max_size=6))
 def test_paragraphs_stay_paragraphs(paragraphs: list[str]) -> None:
     """Text is paragraphs joined by a blank line: the only line breaks left are those."""
@@ -70,7 +70,7 @@ def test_bidi_controls_are_kept_inside_right_to_left_text() -> None:
     assert clean_text("\u202bשלום abc\u202c") == "\u202bשלום abc\u202c"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300)
 @given(hostile_text)
 def test_terminal_safe_output_has_no_raw_control(text: str) -> None:
     shown = terminal_safe(text)
